@@ -1,0 +1,3 @@
+"""wres: reproducible reporting for the Social Care Workforce Race Equality Standard."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""Load and validate the configuration in ``params/``.
+
+Every rule SPEC.md marks as a choice (ethnicity grouping, pay bands, thresholds,
+audiences) lives in YAML so a user can change it without code, and the resolved
+configuration is recorded in every manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import yaml
+
+from wreslib.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PARAMS_DIR = PROJECT_ROOT / "params"
+CONFIG_FILES = ("ethnicity.yaml", "pay_bands.yaml", "thresholds.yaml", "audiences.yaml")
+GROUPS = ("white", "global_majority", "unknown")
+
+
+@dataclass(frozen=True)
+class PayBand:
+    id: str
+    label: str
+    adverse_when: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    id: str
+    label: str
+    published: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved configuration a run uses; immutable so it can be shared by workers."""
+
+    ethnicity_group: dict[str, str]
+    ethnicity_label: dict[str, str]
+    group_label: dict[str, str]
+    pay_bands: tuple[PayBand, ...]
+    non_adverse_lower: float
+    non_adverse_upper: float
+    confidence_level: float
+    small_numbers: int
+    national_staff_rounding: int
+    min_councils_per_region: int
+    first_year: int
+    last_year: int
+    unknown_share_max: float
+    survey_response_rate_min: float
+    staff_in_post_change_max: float
+    audiences: dict[str, Audience]
+    source_sha256: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def z(self) -> float:
+        """Normal quantile for the two-sided interval (1.959964 at 95%)."""
+        return NormalDist().inv_cdf(0.5 + self.confidence_level / 2)
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-ready record of every choice, for manifests."""
+        record = asdict(self)
+        record["pay_bands"] = [asdict(b) for b in self.pay_bands]
+        record["audiences"] = {k: asdict(v) for k, v in self.audiences.items()}
+        return record
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file is missing")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _require(data: dict[str, Any], key: str, path: Path, kind: type | tuple[type, ...]) -> Any:
+    if key not in data:
+        raise ConfigError(f"{path}: missing key '{key}'")
+    value = data[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(f"{path}: '{key}' must be {names}, got {value!r}")
+    return value
+
+
+def _fraction(data: dict[str, Any], key: str, path: Path) -> float:
+    value = float(_require(data, key, path, (int, float)))
+    if not 0 < value < 1:
+        raise ConfigError(f"{path}: '{key}' must be between 0 and 1, got {value}")
+    return value
+
+
+def load_config(params_dir: str | Path | None = None) -> Config:
+    """Read and validate the four configuration files; raise ConfigError naming file and key."""
+    params_dir = Path(params_dir) if params_dir else DEFAULT_PARAMS_DIR
+    paths = {name: params_dir / name for name in CONFIG_FILES}
+    raw = {name: _load_yaml(path) for name, path in paths.items()}
+
+    eth_path = paths["ethnicity.yaml"]
+    groups = _require(raw["ethnicity.yaml"], "groups", eth_path, dict)
+    if set(groups) != set(GROUPS):
+        raise ConfigError(f"{eth_path}: 'groups' must be exactly {', '.join(GROUPS)}")
+    categories = _require(raw["ethnicity.yaml"], "categories", eth_path, dict)
+    ethnicity_group: dict[str, str] = {}
+    ethnicity_label: dict[str, str] = {}
+    for code, spec in categories.items():
+        if not isinstance(spec, dict) or spec.get("group") not in GROUPS:
+            raise ConfigError(f"{eth_path}: category '{code}' needs a group, one of {', '.join(GROUPS)}")
+        ethnicity_group[str(code)] = spec["group"]
+        ethnicity_label[str(code)] = str(spec.get("label", code))
+    if ethnicity_group.get("unknown") != "unknown":
+        raise ConfigError(f"{eth_path}: category 'unknown' must be in group 'unknown'")
+    for g in ("white", "global_majority"):
+        if g not in ethnicity_group.values():
+            raise ConfigError(f"{eth_path}: no category is in group '{g}'")
+
+    band_path = paths["pay_bands.yaml"]
+    bands_raw = _require(raw["pay_bands.yaml"], "bands", band_path, list)
+    bands: list[PayBand] = []
+    for i, b in enumerate(bands_raw, start=1):
+        if not isinstance(b, dict) or not all(k in b for k in ("id", "label", "adverse_when")):
+            raise ConfigError(f"{band_path}: band {i} needs id, label and adverse_when")
+        if b["adverse_when"] not in ("above", "below"):
+            raise ConfigError(f"{band_path}: band '{b['id']}' adverse_when must be 'above' or 'below'")
+        if not str(b["id"]).replace("_", "").isalnum():
+            raise ConfigError(f"{band_path}: band id '{b['id']}' may use only letters, digits and _")
+        bands.append(PayBand(str(b["id"]), str(b["label"]), b["adverse_when"]))
+    if len(bands) < 2 or len({b.id for b in bands}) != len(bands):
+        raise ConfigError(f"{band_path}: need at least two bands with distinct ids")
+
+    th_path = paths["thresholds.yaml"]
+    th = raw["thresholds.yaml"]
+    nar = _require(th, "non_adverse_range", th_path, dict)
+    lower = float(_require(nar, "lower", th_path, (int, float)))
+    upper = float(_require(nar, "upper", th_path, (int, float)))
+    if not 0 < lower < 1 < upper or not math.isfinite(upper):
+        raise ConfigError(f"{th_path}: non_adverse_range needs 0 < lower < 1 < upper")
+    years = _require(th, "collection_years", th_path, dict)
+    first = _require(years, "first", th_path, int)
+    last = _require(years, "last", th_path, int)
+    if first > last:
+        raise ConfigError(f"{th_path}: collection_years first is after last")
+    dq = _require(th, "data_quality", th_path, dict)
+    small = _require(th, "small_numbers", th_path, int)
+    if small < 1:
+        raise ConfigError(f"{th_path}: small_numbers must be at least 1")
+
+    aud_path = paths["audiences.yaml"]
+    auds = _require(raw["audiences.yaml"], "audiences", aud_path, dict)
+    audiences = {}
+    for key, spec in auds.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("published"), bool):
+            raise ConfigError(f"{aud_path}: audience '{key}' needs published: true or false")
+        audiences[str(key)] = Audience(str(key), str(spec.get("label", key)), spec["published"])
+
+    return Config(
+        ethnicity_group=ethnicity_group,
+        ethnicity_label=ethnicity_label,
+        group_label={str(k): str(v) for k, v in groups.items()},
+        pay_bands=tuple(bands),
+        non_adverse_lower=lower,
+        non_adverse_upper=upper,
+        confidence_level=_fraction(th, "confidence_level", th_path),
+        small_numbers=small,
+        national_staff_rounding=_require(th, "national_staff_rounding", th_path, int),
+        min_councils_per_region=_require(th, "min_councils_per_region", th_path, int),
+        first_year=first,
+        last_year=last,
+        unknown_share_max=_fraction(dq, "unknown_share_max", th_path),
+        survey_response_rate_min=_fraction(dq, "survey_response_rate_min", th_path),
+        staff_in_post_change_max=_fraction(dq, "staff_in_post_change_max", th_path),
+        audiences=audiences,
+        source_sha256={name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()},
+    )
