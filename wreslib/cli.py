@@ -56,8 +56,11 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     if frame.empty:
         print("no submissions")
         return 0
-    frame["sha256"] = frame["sha256"].str.slice(0, 12)
-    print(frame.to_string(index=False))
+    frame["received_at"] = frame["received_at"].astype(str).str.slice(0, 19)
+    frame["latest"] = frame["latest"].map({True: "latest", False: ""})
+    columns = ["submission_id", "authority_code", "year", "received_at", "file_name", "row_count", "warnings",
+               "latest", "sha256"]
+    print(frame[columns].to_string(index=False, max_colwidth=64))
     return 0
 
 
