@@ -16,7 +16,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/run.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/run.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('rfc3987_syntax') is not None)" \
 		|| (echo "rfc3987-syntax is installed in $(VENV): it slows every notebook run; remove it" && exit 1)
 	touch $@
@@ -42,7 +42,7 @@ lab: .venv-lab/.installed
 .venv-lab/.installed: requirements/lab.in requirements/run.lock
 	$(PYTHON) -m venv .venv-lab
 	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/lab.in
-	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 clean:
