@@ -194,6 +194,15 @@ def test_table_cells_are_not_read_as_typst_markup(tmp_path: Path) -> None:
     assert "columns: 2," in typst_markup  # no widths in proportion to the dashes
 
 
+def test_alt_text_with_quotes_and_backslashes_survives_typst(tmp_path: Path) -> None:
+    alt = 'Chart "A" \\ B; 50% of {staff} #hash'
+    figure = new_output("display_data", data={"image/png": _png()}, metadata={"image/png": {"alt": alt}})
+    nbformat.write(make_notebook(new_code_cell("fig", outputs=[figure])), tmp_path / "report.ipynb")
+    result = render_notebook(tmp_path / "report.ipynb", tmp_path / "out", formats=["pdf", "html"], renderer="pandoc")
+    assert result.files["pdf"].read_bytes().startswith(b"%PDF-")
+    assert 'alt="Chart &quot;A&quot; \\ B; 50% of {staff} #hash"' in result.files["html"].read_text(encoding="utf-8")
+
+
 def test_outputs_are_reproducible(tmp_path: Path, rendered: tuple[Path, object]) -> None:
     _, first = rendered
     nbformat.write(make_notebook(), tmp_path / "report.ipynb")

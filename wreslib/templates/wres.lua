@@ -19,18 +19,24 @@ local function typst_length(v)
 end
 
 function Image(img)
-  local alt = img.attributes["fig-alt"]
-  if alt then
+  local fig_alt = img.attributes["fig-alt"]
+  if fig_alt then
     img.attributes["fig-alt"] = nil
-    img.caption = pandoc.Inlines(alt)
+    img.caption = pandoc.Inlines(fig_alt)
   end
   if FORMAT ~= "typst" then
     return img
   end
-  local args = { typst_string(img.src), "alt: " .. typst_string(pandoc.utils.stringify(img.caption)) }
-  table.insert(args, "width: " .. typst_length(img.attributes.width or "100%"))
-  if img.attributes.height then
-    table.insert(args, "height: " .. typst_length(img.attributes.height))
+  local src, alt = typst_string(img.src), typst_string(pandoc.utils.stringify(img.caption))
+  local width, height = img.attributes.width, img.attributes.height
+  if width or height then
+    local size = (width and ", width: " .. typst_length(width) or "")
+      .. (height and ", height: " .. typst_length(height) or "")
+    return pandoc.RawInline("typst", "#image(" .. src .. ", alt: " .. alt .. size .. ")")
   end
-  return pandoc.RawInline("typst", "#image(" .. table.concat(args, ", ") .. ")")
+  -- Natural size (the figure's own inches), shrunk to the text width when wider.
+  return pandoc.RawInline("typst", string.format(
+    "#layout(area => { let img = image(%s, alt: %s); "
+      .. "if measure(img).width > area.width { image(%s, alt: %s, width: 100%%) } else { img } })",
+    src, alt, src, alt))
 end
