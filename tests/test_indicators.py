@@ -90,7 +90,7 @@ def test_no_events_in_either_group_is_not_calculable(config):
     result = compute_indicators(frame(rows({"staff_in_post": (50, 50, 0), "disciplinary": (0, 0, 2)})), config)
     m3 = pick(result, "m3")
     assert pd.isna(m3["relative_likelihood"])
-    assert m3["not_calculable_reason"] == "no entering formal disciplinary process in either group"
+    assert m3["not_calculable_reason"] == "no staff entering the formal disciplinary process in either group"
     assert m3["gm_events"] == 0 and m3["unknown_events"] == 2
 
 

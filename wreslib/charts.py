@@ -68,7 +68,8 @@ def _log_ratio_axis(ax: plt.Axes, config: Config, values: np.ndarray, axis: str 
     span(config.non_adverse_lower, config.non_adverse_upper, color="#28A197", alpha=0.14, zorder=0,
          label=f"Non-adverse range ({config.non_adverse_lower:.2f}–{config.non_adverse_upper:.2f})")
     line(1, color="#3D3D3D", linewidth=1.2, zorder=1, label="Equal likelihood (1)")
-    ticks = [t for t in RATIO_TICKS if low <= t <= high]
+    wide = high / low > 10
+    ticks = [t for t in RATIO_TICKS if low <= t <= high and not (wide and t in (0.8, 1.25))]
     target = ax.xaxis if axis == "x" else ax.yaxis
     target.set_major_locator(FixedLocator(ticks))
     target.set_minor_locator(NullLocator())
@@ -98,7 +99,7 @@ def rates_chart(rows: pd.DataFrame, *, title: str, subtitle: str, measure: str) 
         labels = [f"{v:.1f}%" if np.isfinite(v) else "n/a" for v in container.datavalues]
         ax.bar_label(container, labels=labels, padding=2, fontsize=8.5)
     ax.set_xlabel("")
-    ax.set_ylabel(f"% {measure}")
+    ax.set_ylabel("Per cent")
     ax.margins(y=0.18)
     ax.legend(title=None, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _titles(fig, ax, title, subtitle)

@@ -37,16 +37,16 @@ MEASURE_LABELS = {
     "staff_in_post": "staff in post",
     "senior_managers": "senior managers",
     "shortlisted": "applicants shortlisted",
-    "appointed": "appointed from shortlisting",
-    "disciplinary": "entering formal disciplinary process",
+    "appointed": "applicants appointed",
+    "disciplinary": "staff entering the formal disciplinary process",
     "regulated_professionals": "regulated professionals",
-    "ftp_referrals": "referred to fitness to practise",
-    "cpd": "accessing non-mandatory CPD",
+    "ftp_referrals": "fitness to practise referrals",
+    "cpd": "staff accessing non-mandatory CPD",
     "leavers": "leavers",
     "survey_respondents": "staff survey respondents",
-    "hba_public": "harassment, bullying or abuse from the public",
-    "hba_colleagues": "harassment, bullying or abuse from colleagues",
-    "hba_managers": "harassment, bullying or abuse from managers",
+    "hba_public": "respondents reporting harassment, bullying or abuse from the public",
+    "hba_colleagues": "respondents reporting harassment, bullying or abuse from colleagues",
+    "hba_managers": "respondents reporting harassment, bullying or abuse from managers",
 }
 
 # (subset, set): a subset count may never exceed its set within a group (SPEC §7).

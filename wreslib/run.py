@@ -56,6 +56,7 @@ class ReportTask:
     formats: tuple[str, ...]
     renderer: str
     renderer_version: str
+    report_date: str = ""  # ISO date of the newest submission used: stable for the same inputs
     code: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     params_sha256: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
@@ -143,7 +144,7 @@ def execute_report(task: ReportTask, *, force: bool = False) -> TaskResult:
     executed = scratch / f"{task.name}.ipynb"
     try:
         source = nbformat.read(NOTEBOOKS[task.kind], as_version=4)
-        source.metadata.setdefault("wres", {})["title"] = task.title
+        source.metadata.setdefault("wres", {}).update(title=task.title, date=task.report_date)
         t0 = time.perf_counter()
         pm.execute_notebook(
             source, str(executed), parameters=task.parameters(), kernel_name="python3",
@@ -258,16 +259,19 @@ def plan_reports(
         renderer_version=engine.version(), code=code_version(), params_sha256=config.source_sha256,
     )
 
-    def subs(frame) -> tuple[tuple[int, int, str, str], ...]:
+    def inputs(frame) -> dict[str, Any]:
         frame = frame.sort_values(["authority_code", "year"])
-        return tuple((int(r.submission_id), int(r.year), str(r.authority_code), str(r.sha256))
-                     for r in frame.itertuples())
+        return {
+            "submissions": tuple((int(r.submission_id), int(r.year), str(r.authority_code), str(r.sha256))
+                                 for r in frame.itertuples()),
+            "report_date": str(frame["received_at"].max())[:10],
+        }
 
     tasks = []
     if national:
-        tasks.append(ReportTask(kind=NATIONAL, authority_code=None, submissions=subs(latest), **common))
+        tasks.append(ReportTask(kind=NATIONAL, authority_code=None, **inputs(latest), **common))
     by_council = dict(tuple(latest.groupby("authority_code")))
-    tasks += [ReportTask(kind="authority", authority_code=code, submissions=subs(by_council[code]), **common)
+    tasks += [ReportTask(kind="authority", authority_code=code, **inputs(by_council[code]), **common)
               for code in chosen]
     return tasks
 
@@ -293,8 +297,10 @@ def run_reports(
         for task in tasks:
             record(execute_report(task, force=force))
     else:
-        # spawn, not fork: the parent may hold DuckDB or ZeroMQ threads whose locks a fork would copy
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # spawn, not fork: the parent may hold DuckDB or ZeroMQ threads whose locks a fork would copy.
+        # Workers are renewed every 25 reports: a worker's memory grew to ~1 GB over 77 reports.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=25) as pool:
             futures = [pool.submit(execute_report, task, force=force) for task in tasks]
             for future in as_completed(futures):
                 record(future.result())
