@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import DEMO_COUNCILS
+from conftest import DEMO_COUNCILS, OTHER_AUDIENCES, plan_demo_reports
 from wreslib.authorities import load_authorities
 from wreslib.indicators import compute_indicators, indicators_to_csv
 from wreslib.manifest import sha256_path
@@ -19,40 +19,46 @@ from wreslib.scraps import read_scraps
 from wreslib.store import Store
 
 YEAR = 2024
-EXPECTED = {"report.html", "report.pdf", "report.docx", "indicators.csv", "manifest.json"}
+EXPECTED = {"report.html", "report.pdf", "report.docx", "indicators.csv", "manifest.json", "notebook.html"}
+
+
+def folder_of(year_dir: Path, name: str, audience: str = "full") -> Path:
+    """reports/<year>/national/ or reports/<year>/<council code>/<audience>/."""
+    return year_dir / name if name == "national" else year_dir / name / audience
+
+
+def notebook_of(name: str, audience: str = "full") -> str:
+    return f"{name}.ipynb" if name == "national" else f"{name}-{audience}.ipynb"
 
 
 @pytest.fixture(scope="module")
-def built(demo_store: Path, tmp_path_factory) -> tuple[Path, object]:
-    out = tmp_path_factory.mktemp("reports")
-    tasks = plan_reports(YEAR, store_path=demo_store, out_dir=out)
-    summary = run_reports(tasks, workers=2)
-    assert not summary.failed, [r.message for r in summary.failed]
-    return out / str(YEAR), summary
+def built(built_reports) -> tuple[Path, object]:
+    return built_reports  # conftest.py: built once per session, shared with the accessibility tests
 
 
 def test_every_council_and_the_nation_get_a_complete_report_set(built):
     year_dir, summary = built
-    assert summary.counts() == {"built": len(DEMO_COUNCILS) + 1}
+    assert summary.counts() == {"built": len(DEMO_COUNCILS) + 1 + len(OTHER_AUDIENCES)}
     for name in (*DEMO_COUNCILS, "national"):
-        folder = year_dir / name
-        assert EXPECTED | {f"{name}.ipynb"} == {p.name for p in folder.iterdir()}
+        folder = folder_of(year_dir, name)
+        assert EXPECTED | {notebook_of(name)} == {p.name for p in folder.iterdir()}
         assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
         html = (folder / "report.html").read_text(encoding="utf-8")
         images = re.findall(r'<img[^>]*src="data:image/png;base64,[^"]+"[^>]*>', html)
         assert len(images) >= 10
         assert all('alt="' in img for img in images)
         assert zipfile.is_zipfile(folder / "report.docx")
-    assert not [p for p in year_dir.iterdir() if p.name.startswith(".")], "scratch folders left behind"
+    assert not list(year_dir.rglob(".*")), "scratch folders left behind"
 
 
 @pytest.mark.parametrize("name", [*DEMO_COUNCILS, "national"])
 def test_scraps_equal_indicators_csv(built, name):
     year_dir, _ = built
-    scraps = read_scraps(year_dir / name / f"{name}.ipynb")
-    csv_text = (year_dir / name / "indicators.csv").read_text(encoding="utf-8")
+    folder = folder_of(year_dir, name)
+    scraps = read_scraps(folder / notebook_of(name))
+    csv_text = (folder / "indicators.csv").read_text(encoding="utf-8")
     assert indicators_to_csv(scraps["indicators"]) == csv_text
-    from_csv = pd.read_csv(year_dir / name / "indicators.csv", keep_default_na=True)
+    from_csv = pd.read_csv(folder / "indicators.csv", keep_default_na=True)
     assert len(from_csv) == len(scraps["indicators"])
     assert list(from_csv.columns[:21]) == [
         "authority_code", "year", "service", "indicator", "gm_events", "gm_denominator", "white_events",
@@ -65,7 +71,7 @@ def test_scraps_equal_indicators_csv(built, name):
 def test_council_figures_are_wreslib_figures_from_the_store(built, demo_store, config):
     year_dir, _ = built
     code = DEMO_COUNCILS[0]
-    manifest = json.loads((year_dir / code / "manifest.json").read_text())
+    manifest = json.loads((folder_of(year_dir, code) / "manifest.json").read_text())
     ids = [s["submission_id"] for s in manifest["inputs"]["submissions"]]
     with Store(demo_store, read_only=True) as store:
         counts = store.counts(ids)
@@ -73,18 +79,20 @@ def test_council_figures_are_wreslib_figures_from_the_store(built, demo_store, c
     assert sorted(ids) == sorted(latest["submission_id"].tolist())
     assert {s["sha256"] for s in manifest["inputs"]["submissions"]} == set(latest["sha256"])
     expected = compute_indicators(counts.drop(columns="submission_id"), config)
-    pd.testing.assert_frame_equal(read_scraps(year_dir / code / f"{code}.ipynb")["indicators"], expected)
-    headline = read_scraps(year_dir / code / f"{code}.ipynb")["headline"]
+    scraps = read_scraps(folder_of(year_dir, code) / notebook_of(code))
+    pd.testing.assert_frame_equal(scraps["indicators"], expected)
+    headline = scraps["headline"]
     staff = counts[(counts["year"] == YEAR) & (counts["measure"] == "staff_in_post")]["count"].sum()
     assert headline["staff_in_post"] == staff
 
 
 def test_manifest_records_hashes_versions_and_timings(built):
     year_dir, _ = built
-    manifest = json.loads((year_dir / DEMO_COUNCILS[1] / "manifest.json").read_text())
+    folder = folder_of(year_dir, DEMO_COUNCILS[1])
+    manifest = json.loads((folder / "manifest.json").read_text())
     for name, digest in manifest["outputs"].items():
-        assert sha256_path(year_dir / DEMO_COUNCILS[1] / name) == digest
-    assert set(manifest["outputs"]) == EXPECTED - {"manifest.json"} | {f"{DEMO_COUNCILS[1]}.ipynb"}
+        assert sha256_path(folder / name) == digest
+    assert set(manifest["outputs"]) == EXPECTED - {"manifest.json"} | {notebook_of(DEMO_COUNCILS[1])}
     assert manifest["packages"]["pandas"] and manifest["packages"]["papermill"]
     assert manifest["renderer"]["name"] in {"pandoc", "quarto"}
     assert manifest["configuration"]["non_adverse_lower"] == 0.8
@@ -111,10 +119,10 @@ def test_national_outputs_name_no_council(built):
 
 def test_second_run_skips_unchanged_reports(built, demo_store):
     year_dir, _ = built
-    before = {p: p.stat().st_mtime_ns for p in year_dir.glob("*/report.html")}
-    summary = run_reports(plan_reports(YEAR, store_path=demo_store, out_dir=year_dir.parent), workers=1)
-    assert summary.counts() == {"skipped": len(DEMO_COUNCILS) + 1}
-    assert before == {p: p.stat().st_mtime_ns for p in year_dir.glob("*/report.html")}
+    before = {p: p.stat().st_mtime_ns for p in year_dir.rglob("report.html")}
+    summary = run_reports(plan_demo_reports(demo_store, year_dir.parent), workers=1)
+    assert summary.counts() == {"skipped": len(DEMO_COUNCILS) + 1 + len(OTHER_AUDIENCES)}
+    assert before == {p: p.stat().st_mtime_ns for p in year_dir.rglob("report.html")}
 
 
 def test_a_failed_report_publishes_nothing_and_keeps_the_old_folder(built, demo_store, tmp_path):
@@ -127,4 +135,4 @@ def test_a_failed_report_publishes_nothing_and_keeps_the_old_folder(built, demo_
     assert result.status == "failed"
     assert "no store here" in result.message
     assert old == {p.name: p.read_bytes() for p in task.out_dir.iterdir()}
-    assert not [p for p in year_dir.iterdir() if p.name.startswith(".")]
+    assert not list(year_dir.rglob(".*"))

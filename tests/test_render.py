@@ -25,6 +25,7 @@ from wreslib.render import (
     QuartoConfig,
     RenderJob,
     _pandoc_path,
+    build_reference_docx,
     notebook_to_markdown,
     render_notebook,
     select_renderer,
@@ -110,7 +111,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 
 def test_markdown_follows_the_notebook_conventions(tmp_path: Path) -> None:
     text, meta = notebook_to_markdown(make_notebook(), tmp_path / "assets")
-    assert meta == {"title": TITLE, "subtitle": "All services", "lang": "en-GB", "date": "2025-03-01"}
+    assert meta == {"title": TITLE, "subtitle": "All services", "lang": "en-GB", "date": "1 March 2025"}
     assert text.startswith("---\ntitle:")
     assert f'![{CAPTION}](assets/fig-001.png){{fig-alt="{ALT}"}}' in text
     assert (tmp_path / "assets" / "fig-001.png").read_bytes().startswith(b"\x89PNG")
@@ -144,6 +145,11 @@ def test_html_is_one_accessible_self_contained_file(rendered: tuple[Path, object
     assert f"<title>{TITLE}</title>" in html
     assert "<main" in html and "</main>" in html
     assert '<nav id="TOC"' in html
+    # skip link first, then the cover (banner) and contents outside <main>, the report inside it
+    assert html.index('<a class="skip-link" href="#content">') < html.index('<header id="title-block-header"')
+    assert html.index('<nav id="TOC"') < html.index('<main id="content"') < html.index('<h1 id="introduction"')
+    assert '<p class="masthead">Social Care Workforce Race Equality Standard</p>' in html
+    assert '<p class="date">1 March 2025</p>' in html and '<meta name="dcterms.date" content="2025-03-01">' in html
     assert "<table>" in html and "<td>m2 Appointed</td>" in html and "<td>3. Disciplinary</td>" in html
     images = re.findall(r"<img\b[^>]*>", html)
     assert len(images) == 1
@@ -181,6 +187,40 @@ def test_docx_has_a_real_table_and_alt_text(rendered: tuple[Path, object]) -> No
     assert f'descr="{ALT}"' in document
     assert f"<dc:title>{TITLE}</dc:title>" in core and "<dc:language>en-GB</dc:language>" in core
     assert "STREAMED TEXT" not in document and "SCRAPVALUE" not in document
+    # "# Introduction" and "## Next steps" stay Heading 1 and 2 (nothing to raise); the title keeps its style
+    assert re.findall(r'<w:pStyle w:val="(Title|Heading\d)"', document) == ["Title", "Heading1", "Heading2"]
+
+
+def test_word_sections_start_at_heading_1_and_tables_fit_their_text(tmp_path: Path) -> None:
+    nb = make_notebook()
+    nb.cells = [c for c in nb.cells if c.cell_type != "markdown"] + [
+        new_markdown_cell("## Section\n\nText.\n\n### Part\n\n| Service | Unknown | Assessment |\n|---|--:|---|\n"
+                          "| Adults | 0 of 1 | favourable to Global Majority staff, with a long note |"),
+    ]  # fmt: skip
+    nbformat.write(nb, tmp_path / "report.ipynb")
+    result = render_notebook(tmp_path / "report.ipynb", tmp_path / "out", formats=["docx", "html"], renderer="pandoc")
+    with zipfile.ZipFile(result.files["docx"]) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        styles = docx.read("word/styles.xml").decode("utf-8")
+        theme = docx.read("word/theme/theme1.xml").decode("utf-8")
+    assert re.findall(r'<w:pStyle w:val="(Title|Heading\d)"', document) == ["Title", "Heading1", "Heading2"]
+    assert '<h2 id="section">' in result.files["html"].read_text(encoding="utf-8")  # HTML keeps <h1> for the title
+    last_table = document[document.rindex("<w:tbl>") :]
+    grid = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', last_table)]
+    # each column at least its longest word ("Unknown", "Assessment"), the long text taking the rest
+    assert len(grid) == 3 and grid[2] > grid[0] and grid[1] >= 0.13 * sum(grid)
+    assert re.search(r'<w:tblW w:type="pct" w:w="\d+" />', last_table)  # a share of the page, not even columns
+    # the house styles of templates/reference.docx: Arial, brand headings, ruled tables, A4
+    assert '<a:latin typeface="Arial"' in theme and '<w:color w:val="12436D" />' in styles
+    assert '<w:insideH w:color="B1B4B6"' in styles and re.search(r'<w:pgSz w:h="16838" w:w="11906"', document)
+
+
+def test_reference_docx_is_what_its_builder_makes(tmp_path: Path) -> None:
+    """The committed house styles can be remade from pandoc's reference document, byte for byte."""
+    built = build_reference_docx(tmp_path / "reference.docx")
+    assert built.read_bytes() == (TEMPLATES / "reference.docx").read_bytes(), (
+        "templates/reference.docx is stale: rebuild it with wreslib.render.build_reference_docx()"
+    )
 
 
 def test_table_cells_are_not_read_as_typst_markup(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """Checks of one submission (SPEC §7): reading the canonical CSV, the errors that refuse it
-and the warnings stored beside it.
+and the warnings stored beside it, for CSVs and data collection workbooks alike.
 
 Pure functions with no store: the CLI, the national ingest and the tests share them, and the
-caller decides what to keep. Every finding names file, row and column in words a council
-officer can act on, and all problems are collected in one pass so a council fixes them at once.
+caller decides what to keep. Every finding names file, row and column (or sheet and cell) in
+words a council officer can act on, and all problems are collected in one pass so a council
+fixes them at once. A workbook (:mod:`wreslib.workbook`) is read into the same canonical rows,
+and a :class:`Locations` maps each row back to its cell, so every rule here is written once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,19 @@ class Finding:
     message: str
     fix: str
 
-    def where(self) -> str:
-        parts = [self.file]
+    @property
+    def cell(self) -> str | None:
+        """The spreadsheet reference of a workbook cell (``Children!H14``), or None."""
+        if self.sheet is None or self.row is None or self.column is None:
+            return None
+        return cell_reference(self.sheet, self.row, self.column)
+
+    @property
+    def location(self) -> str:
+        """Where in the file, without the file: "cell Children!H14", "row 14, column count", "" for the whole file."""
+        if self.cell is not None:
+            return f"cell {self.cell}"
+        parts = []
         if self.sheet is not None:
             parts.append(f"sheet {self.sheet}")
         if self.row is not None:
@@ -75,12 +88,22 @@ class Finding:
             parts.append(f"column {self.column}")
         return ", ".join(parts)
 
+    def where(self) -> str:
+        return f"{self.file}, {self.location}" if self.location else self.file
+
     def __str__(self) -> str:
         text = f"{self.where()}: {self.message}"
         return f"{text} Fix: {self.fix}" if self.fix else text
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def cell_reference(sheet: str, row: int, column: str) -> str:
+    """A spreadsheet cell reference, quoting sheet names that need it: ``Children!H14``, ``'My sheet'!B2``."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sheet):
+        sheet = "'" + sheet.replace("'", "''") + "'"
+    return f"{sheet}!{column}{row}"
 
 
 def errors_of(findings: Iterable[Finding]) -> list[Finding]:
@@ -93,18 +116,59 @@ def warnings_of(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == WARNING]
 
 
-class _Collector:
+class Locations:
+    """Where a canonical row came from, and how to name things, as the council sees its own file.
+
+    This base describes the canonical CSV: a row is a line of the file, a column is named by its
+    heading, and measures and ethnicities are named by the codes the council typed. Workbooks
+    (:mod:`wreslib.workbook`) override it, so the same rules point at cells such as ``Children!H14``
+    and name measures by the labels printed on the sheet: each rule is written once.
+    """
+
+    def cell(self, source_row: int, column: str | None) -> tuple[str | None, int | None, str | None]:
+        """(sheet, row, column) of a value of the canonical row ``source_row``."""
+        return None, source_row, column
+
+    def area(self, service: str | None, measure: str | None,
+             column: str | None) -> tuple[str | None, int | None, str | None]:
+        """(sheet, row, column) of a finding about a whole service or measure rather than one value."""
+        return None, None, column
+
+    def at(self, source_row: int) -> str:
+        """A reference to a row for use inside a message ("row 12", "cell Adults!H12")."""
+        return f"row {source_row}"
+
+    def measure_name(self, measure: str) -> str:
+        return measure
+
+    def ethnicity_name(self, code: str) -> str:
+        return f'"{code}"'
+
+
+CSV_LOCATIONS = Locations()
+
+
+class Collector:
     """Builds findings for one file, capping each rule so a garbage file stays readable."""
 
-    def __init__(self, file: str, severity: str, sheet: str | None = None) -> None:
-        self.file, self.severity, self.sheet = file, severity, sheet
+    def __init__(self, file: str, severity: str, locations: Locations = CSV_LOCATIONS) -> None:
+        self.file, self.severity, self.locations = file, severity, locations
         self.items: list[Finding] = []
         self.seen: Counter[str] = Counter()
 
-    def add(self, row: int | None, column: str | None, rule: str, message: str, fix: str) -> None:
+    def add(self, row: int | None, column: str | None, rule: str, message: str, fix: str, *,
+            service: str | None = None, measure: str | None = None) -> None:
+        """Record a finding at a canonical row, or (row None) about a service or measure as a whole."""
+        sheet, row, column = (self.locations.cell(row, column) if row is not None
+                              else self.locations.area(service, measure, column))
+        self.at_cell(sheet, row, column, rule, message, fix)
+
+    def at_cell(self, sheet: str | None, row: int | None, column: str | None, rule: str, message: str,
+                fix: str) -> None:
+        """Record a finding already located in the file (a workbook's structure, its About sheet)."""
         self.seen[rule] += 1
         if self.seen[rule] <= MAX_PER_RULE:
-            self.items.append(Finding(self.severity, self.file, self.sheet, row, column, rule, message, fix))
+            self.items.append(Finding(self.severity, self.file, sheet, row, column, rule, message, fix))
 
     def result(self) -> list[Finding]:
         out: list[Finding] = []
@@ -113,7 +177,7 @@ class _Collector:
             out.append(f)
             extra = self.seen[f.rule] - MAX_PER_RULE
             if last[f.rule] == i and extra > 0:
-                out.append(Finding(self.severity, self.file, self.sheet, None, f.column, f.rule,
+                out.append(Finding(self.severity, self.file, f.sheet, None, f.column, f.rule,
                                    f"…and {extra} more like this, not listed.", "fix the ones above and check again."))
         return out
 
@@ -138,7 +202,7 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def _hint(value: str, valid: Iterable[str]) -> str:
+def hint(value: str, valid: Iterable[str]) -> str:
     """A 'did you mean' for a near miss, or empty."""
     valid = list(valid)
     lowered = {v.lower(): v for v in valid}
@@ -161,7 +225,8 @@ def _fmt(n: int | float) -> str:
     return f"{int(n):,}"
 
 
-def _empty_frame() -> pd.DataFrame:
+def empty_frame() -> pd.DataFrame:
+    """No canonical rows, with the columns and dtypes of a read submission."""
     dtypes = {c: ("int64" if c in ("year", "count") else "str") for c in SUBMISSION_COLUMNS}
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in {**dtypes, "source_row": "int64"}.items()})
 
@@ -169,7 +234,7 @@ def _empty_frame() -> pd.DataFrame:
 # --------------------------------------------------------------------------- reading
 
 
-def _decode(data: bytes, out: _Collector) -> str | None:
+def _decode(data: bytes, out: Collector) -> str | None:
     """Bytes to text, or one clear error saying what the file really is."""
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         out.add(None, None, "not_csv", "this is an Excel workbook, not a CSV file.",
@@ -200,7 +265,7 @@ def _decode(data: bytes, out: _Collector) -> str | None:
     return text
 
 
-def _match_header(header: list[str], out: _Collector, header_row: int) -> dict[str, int]:
+def _match_header(header: list[str], out: Collector, header_row: int) -> dict[str, int]:
     """Canonical column → position; report missing, renamed, duplicate and extra columns."""
     positions: dict[str, int] = {}
     extras: list[int] = []
@@ -236,7 +301,7 @@ def _match_header(header: list[str], out: _Collector, header_row: int) -> dict[s
     return positions
 
 
-def _parse(text: str, out: _Collector) -> pd.DataFrame | None:
+def _parse(text: str, out: Collector) -> pd.DataFrame | None:
     """CSV text to a frame of stripped strings with source_row; None if unusable."""
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
@@ -311,7 +376,7 @@ def _count_problem(value: str, measure: str) -> tuple[str, str]:
     return f'"{value}" is not a number.', base_fix
 
 
-def _check_values(frame: pd.DataFrame, out: _Collector, column: str,
+def _check_values(frame: pd.DataFrame, out: Collector, column: str,
                   problem: Callable[[str], tuple[str, str] | None], fix: Callable[[str], str]) -> pd.Series:
     """Check each distinct value once and report it once, at its first row, so one wrong code
     repeated in 800 rows is one line; returns which rows hold a bad value."""
@@ -337,7 +402,8 @@ def _check_values(frame: pd.DataFrame, out: _Collector, column: str,
     return mask
 
 
-def _year_problem(value: str, config: Config) -> tuple[str, str] | None:
+def year_problem(value: str, config: Config) -> tuple[str, str] | None:
+    """(rule, what is wrong) for a collection year written as text, or None if it is fine."""
     if not re.fullmatch(r"[0-9]{4}", value):
         return "year_not_integer", f'"{value}" is not a year' if value else "the year is blank"
     if not config.first_year <= int(value) <= config.last_year:
@@ -345,18 +411,24 @@ def _year_problem(value: str, config: Config) -> tuple[str, str] | None:
     return None
 
 
-def _check_cells(frame: pd.DataFrame, config: Config, out: _Collector) -> pd.Series:
+def authority_problem(value: str) -> tuple[str, str] | None:
+    """(rule, what is wrong) for a council's GSS code, or None if it is one of the 153."""
+    if value in _authority_codes():
+        return None
+    return ("unknown_authority", f'"{value}" is not the GSS code of an English council with social services '
+            "responsibilities" if value else "the authority code is blank")
+
+
+def _check_cells(frame: pd.DataFrame, config: Config, out: Collector) -> pd.Series:
     """Per-cell checks on the columns present; returns which rows passed them all."""
     ok = pd.Series(True, index=frame.index)
     codes = _authority_codes()
     ethnicities = (*config.ethnicity_group, *[g for g in GROUPS if g not in config.ethnicity_group])
     checks: dict[str, tuple[Callable[[str], tuple[str, str] | None], Callable[[str], str]]] = {
         "authority_code": (
-            lambda v: None if v in codes else ("unknown_authority", f'"{v}" is not the GSS code of an English '
-                                               "council with social services responsibilities" if v
-                                               else "the authority code is blank"),
-            lambda v: 'enter your council\'s GSS code, e.g. "E06000047" for County Durham.' + _hint(v, codes)),
-        "year": (lambda v: _year_problem(v, config),
+            authority_problem,
+            lambda v: 'enter your council\'s GSS code, e.g. "E06000047" for County Durham.' + hint(v, codes)),
+        "year": (lambda v: year_problem(v, config),
                  lambda v: "enter the collection year the data are for, as four digits, e.g. 2024."),
     }
     for column, rule, valid, what in (("service", "unknown_service", SERVICES, "a service"),
@@ -371,29 +443,34 @@ def _check_cells(frame: pd.DataFrame, config: Config, out: _Collector) -> pd.Ser
         if column in frame:
             ok &= ~_check_values(frame, out, column, problem, fix)
     if "count" in frame:
-        good = frame["count"].str.fullmatch(rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}")
-        if not good.all():
-            measures = frame["measure"] if "measure" in frame else pd.Series("", index=frame.index)
-            for row, value, measure in zip(frame.loc[~good, "source_row"], frame.loc[~good, "count"],
-                                           measures[~good], strict=True):
-                message, fix = _count_problem(value, measure)
-                out.add(int(row), "count", "count_not_whole_number", message, fix)
-            ok &= good
+        ok &= check_counts(frame, out)
     return ok
+
+
+def check_counts(frame: pd.DataFrame, out: Collector) -> pd.Series:
+    """Each count, still as text, must be a whole number of at most nine digits; returns which are."""
+    good = frame["count"].str.fullmatch(rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}")
+    if not good.all():
+        measures = frame["measure"] if "measure" in frame else pd.Series("", index=frame.index)
+        for row, value, measure in zip(frame.loc[~good, "source_row"], frame.loc[~good, "count"],
+                                       measures[~good], strict=True):
+            message, fix = _count_problem(value, measure)
+            out.add(int(row), "count", "count_not_whole_number", message, fix)
+    return good
 
 
 def _category_fix(column: str, value: str, valid: Iterable[str], config: Config) -> str:
     if column == "service":
-        return "use adults or children." + _hint(value, valid)
+        return "use adults or children." + hint(value, valid)
     if column == "measure":
         if value.startswith(PAY_BAND_PREFIX):
-            return "the configured pay bands are " + ", ".join(pay_band_measures(config)) + "." + _hint(value, valid)
-        return "use one of " + ", ".join(valid) + "." + _hint(value, valid)
+            return "the configured pay bands are " + ", ".join(pay_band_measures(config)) + "." + hint(value, valid)
+        return "use one of " + ", ".join(valid) + "." + hint(value, valid)
     return ("use one of the 20 detailed codes (e.g. white_british, black_african, unknown) or the three groups "
-            "white, global_majority, unknown." + _hint(value, valid))
+            "white, global_majority, unknown." + hint(value, valid))
 
 
-def _check_duplicates(frame: pd.DataFrame, out: _Collector) -> pd.Series:
+def _check_duplicates(frame: pd.DataFrame, out: Collector) -> pd.Series:
     """Second and later copies of a key; returns which rows are duplicates."""
     keys = list(KEY_COLUMNS)
     dup = frame.duplicated(keys, keep="first")
@@ -403,12 +480,12 @@ def _check_duplicates(frame: pd.DataFrame, out: _Collector) -> pd.Series:
                                                          frame.loc[dup, "service"], frame.loc[dup, "measure"],
                                                          frame.loc[dup, "ethnicity"], strict=True):
             out.add(int(row), None, "duplicate_row",
-                    f"this row repeats row {first_row} ({service}, {measure}, {eth}).",
+                    f"this row repeats {out.locations.at(int(first_row))} ({service}, {measure}, {eth}).",
                     "keep one row for each service, measure and ethnicity: delete this row or correct it.")
     return dup
 
 
-def _check_styles(frame: pd.DataFrame, config: Config, out: _Collector) -> None:
+def _check_styles(frame: pd.DataFrame, config: Config, out: Collector) -> None:
     """Detailed and grouped ethnicity may not be mixed within one measure of one service."""
     style = frame["ethnicity"].map(_style_map(config))
     styled = frame.assign(style=style)[style.notna()]
@@ -418,12 +495,13 @@ def _check_styles(frame: pd.DataFrame, config: Config, out: _Collector) -> None:
         first_style, first_row = rows["style"].iloc[0], rows["source_row"].iloc[0]
         other = rows[rows["style"] != first_style].iloc[0]
         kind = "a group code" if other["style"] == "grouped" else "a detailed category"
+        names = out.locations
         out.add(int(other["source_row"]), "ethnicity", "mixed_ethnicity_styles",
-                f'"{other["ethnicity"]}" is {kind}, but {measure} in {service} also uses '
-                f'{"detailed categories" if first_style == "detailed" else "group codes"} '
-                f'(first in row {first_row}).',
-                "give every row of a measure either the detailed categories or the three groups "
-                "white, global_majority, unknown, not both.")
+                f'{names.ethnicity_name(other["ethnicity"])} is {kind}, but {names.measure_name(measure)} in '
+                f'{service} also uses {"detailed categories" if first_style == "detailed" else "group codes"} '
+                f'(first in {names.at(int(first_row))}).',
+                "give each measure either the detailed ethnic categories or the three broad groups (white, "
+                "global_majority, unknown), not both.")
 
 
 @dataclass(frozen=True)
@@ -454,9 +532,11 @@ def _group_totals(frame: pd.DataFrame, config: Config) -> _Totals:
     return _Totals(count, first, measure)
 
 
-def _compare(totals: _Totals, config: Config, out: _Collector, subset: str, superset: str,
+def _compare(totals: _Totals, config: Config, out: Collector, subset: str, superset: str,
              rule: str, fix: str) -> None:
-    """Flag each service and group where ``subset`` exceeds ``superset`` (only when both were submitted)."""
+    """Flag each service and group where ``subset`` exceeds ``superset`` (only when both were submitted);
+    ``fix`` may name them as ``{subset}`` and ``{superset}``."""
+    name = out.locations.measure_name
     for service in totals.services():
         if (service, subset) not in totals.measure or (service, superset) not in totals.measure:
             continue
@@ -466,43 +546,55 @@ def _compare(totals: _Totals, config: Config, out: _Collector, subset: str, supe
             big = totals.count.get((service, superset, group), 0)
             if small > big:
                 out.add(totals.first_row[key], "count", rule,
-                        f"{subset} ({_fmt(small)}) is more than {superset} ({_fmt(big)}) for "
-                        f"{config.group_label[group]} staff in {service}.", fix)
+                        f"{name(subset)} ({_fmt(small)}) is more than {name(superset)} ({_fmt(big)}) for "
+                        f"{config.group_label[group]} staff in {service}.",
+                        fix.format(subset=name(subset), superset=name(superset)), service=service, measure=subset)
 
 
 def read_submission_csv(path: Path, config: Config) -> tuple[pd.DataFrame, list[Finding]]:
     """Read a canonical long CSV as text so nothing is coerced silently; return the rows that
     passed every row check (with ``source_row``, year and count as int64) and all errors."""
     path = Path(path)
-    out = _Collector(path.name, ERROR)
+    out = Collector(path.name, ERROR)
     try:
         data = path.read_bytes()
     except OSError as exc:
         out.add(None, None, "unreadable_file", f"the file cannot be opened ({exc.strerror}).",
                 "check the file name and that the file is not open in another program.")
-        return _empty_frame(), out.result()
+        return empty_frame(), out.result()
     text = _decode(data, out)
     frame = _parse(text, out) if text is not None else None
     if frame is None:
-        return _empty_frame(), out.result()
+        return empty_frame(), out.result()
     ok = _check_cells(frame, config, out)
     if not all(c in frame for c in SUBMISSION_COLUMNS):
-        return _empty_frame(), out.result()
+        return empty_frame(), out.result()
+    return check_table(frame, ok, config, out), out.result()
+
+
+def check_table(frame: pd.DataFrame, ok: pd.Series, config: Config, out: Collector) -> pd.DataFrame:
+    """The rules across rows of a canonical frame of text values, whatever file it came from:
+    duplicates, mixed ethnicity styles and every subset-larger-than-set rule.
+
+    ``ok`` marks the rows whose cells passed their own checks; returns those rows that are not
+    duplicates, with year and count as int64 and ``source_row`` kept for locating warnings.
+    """
     dup = _check_duplicates(frame, out)
     clean = frame[ok & ~dup].copy()
-    if not clean.empty:
-        _check_styles(clean, config, out)
-        clean["count"] = clean["count"].astype("int64")
-        clean["year"] = clean["year"].astype("int64")
-        totals = _group_totals(clean, config)
-        for subset, superset in SUBSET_RULES:
-            _compare(totals, config, out, subset, superset, "subset_larger_than_set",
-                     f"check both figures: everyone counted in {subset} is also counted in {superset}, "
-                     "so it cannot be larger for the same group.")
-    else:
-        clean = _empty_frame()
-    clean = clean[[*SUBMISSION_COLUMNS, "source_row"]].reset_index(drop=True)
-    return clean, out.result()
+    if clean.empty:
+        return empty_frame()
+    _check_styles(clean, config, out)
+    clean["count"] = clean["count"].astype("int64")
+    clean["year"] = clean["year"].astype("int64")
+    totals = _group_totals(clean, config)
+    # A measure with a refused cell has a wrong total: comparing it would only echo that error.
+    for key in set(zip(frame.loc[~ok, "service"], frame.loc[~ok, "measure"], strict=True)):
+        totals.measure.pop(key, None)
+    for subset, superset in SUBSET_RULES:
+        _compare(totals, config, out, subset, superset, "subset_larger_than_set",
+                 "check both figures: everyone counted in {subset} is also counted in {superset}, "
+                 "so it cannot be larger for the same group.")
+    return clean[[*SUBMISSION_COLUMNS, "source_row"]].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- warnings
@@ -517,10 +609,14 @@ def _measure_indicators(config: Config) -> dict[str, list[str]]:
     return feeds
 
 
-def check_submission(frame: pd.DataFrame, file: str, config: Config,
-                     previous: pd.DataFrame | None = None) -> list[Finding]:
-    """Warnings of SPEC §7 for an error-free frame: stored, and listed for the council to correct."""
-    out = _Collector(file, WARNING)
+def check_submission(frame: pd.DataFrame, file: str, config: Config, previous: pd.DataFrame | None = None,
+                     locations: Locations = CSV_LOCATIONS) -> list[Finding]:
+    """Warnings of SPEC §7 for an error-free frame: stored, and listed for the council to correct.
+
+    ``locations`` (from :func:`read_submission`) points each warning at the file's own rows or cells.
+    """
+    out = Collector(file, WARNING, locations)
+    name = locations.measure_name
     if frame.empty:
         return []
     totals = _group_totals(frame, config)
@@ -533,24 +629,26 @@ def check_submission(frame: pd.DataFrame, file: str, config: Config,
             out.add(None, None, "pay_bands_not_staff_in_post",
                     f"the pay bands add up to {_fmt(sum(band_totals))} but staff in post is {_fmt(staff)} "
                     f"in {service}.", "every member of staff in post should be in exactly one pay band; "
-                    "check the pay band and staff in post figures.")
+                    "check the pay band and staff in post figures.", service=service, measure="staff_in_post")
         for measure in all_measures(config):
             n = totals.measure.get((service, measure))
             if n is None:
                 affected = feeds.get(measure, [])
                 out.add(None, "measure", "measure_missing",
-                        f"there are no rows for {measure} in {service}, so "
+                        f"there are no rows for {name(measure)} in {service}, so "
                         + ("these indicators cannot be computed: " + "; ".join(affected) if affected
                            else "it cannot be checked") + ".",
-                        f"add the {measure} rows for {service} (a count of 0 where there were none).")
+                        f"give the figures for {name(measure)} in {service} (0 where there were none).",
+                        service=service, measure=measure)
                 continue
             key = (service, measure, "unknown")
             unknown = totals.count.get(key, 0)
             if n > 0 and unknown / n > config.unknown_share_max:
                 out.add(totals.first_row[key], "count", "unknown_share_high",
-                        f"unknown ethnicity is {unknown / n:.0%} of {measure} in {service} ({_fmt(unknown)} of "
+                        f"unknown ethnicity is {unknown / n:.0%} of {name(measure)} in {service} ({_fmt(unknown)} of "
                         f"{_fmt(n)}), above the {config.unknown_share_max:.0%} limit.",
-                        "find the ethnicity of as many of these people as you can (HR records, asking staff).")
+                        "find the ethnicity of as many of these people as you can (HR records, asking staff).",
+                        service=service, measure=measure)
         respondents = totals.measure.get((service, "survey_respondents"))
         if staff and respondents is not None and respondents <= staff:
             rate = respondents / staff
@@ -559,7 +657,7 @@ def check_submission(frame: pd.DataFrame, file: str, config: Config,
                         f"the staff survey response rate in {service} is {rate:.0%} ({_fmt(respondents)} of "
                         f"{_fmt(staff)} staff), under {config.survey_response_rate_min:.0%}, so indicators 6 and 7 "
                         "may not represent staff.", "check the figures; if right, say in the notes how the survey "
-                        "was run and plan to raise the response rate.")
+                        "was run and plan to raise the response rate.", service=service, measure="survey_respondents")
     _compare(totals, config, out, "leavers", "staff_in_post", "leavers_above_staff_in_post",
              "check both figures: leavers over 12 months can exceed staff in post only with very high turnover.")
     _compare(totals, config, out, "survey_respondents", "staff_in_post", "survey_respondents_above_staff_in_post",
@@ -579,7 +677,7 @@ def _by_service(frame: pd.DataFrame) -> dict[str, dict[tuple[str, str], int]]:
     return out
 
 
-def _check_previous(frame: pd.DataFrame, previous: pd.DataFrame, services: list[str], out: _Collector,
+def _check_previous(frame: pd.DataFrame, previous: pd.DataFrame, services: list[str], out: Collector,
                     config: Config) -> None:
     """Year-on-year warnings against the council's previous accepted submission."""
     prev_year, year = int(previous["year"].iloc[0]), int(frame["year"].iloc[0])
@@ -596,20 +694,82 @@ def _check_previous(frame: pd.DataFrame, previous: pd.DataFrame, services: list[
                     f"staff in post in {service} is {_fmt(b)} in {year}, {abs(b - a) / a:.0%} "
                     f"{'more' if b > a else 'fewer'} than {_fmt(a)} in {prev_year} (more than the "
                     f"{config.staff_in_post_change_max:.0%} change expected).",
-                    "check the figure; if right (e.g. a service moved in or out), explain it in the notes.")
+                    "check the figure; if right (e.g. a service moved in or out), explain it in the notes.",
+                    service=service, measure="staff_in_post")
         if now == old:
             out.add(None, None, "identical_to_previous",
                     f"every figure for {service} is the same as in the {prev_year} submission.",
-                    f"check that these are the {year} figures and not last year's copied forward.")
+                    f"check that these are the {year} figures and not last year's copied forward.",
+                    service=service)
+
+
+# --------------------------------------------------------------------------- any file
+
+
+@dataclass
+class Submission:
+    """One file read into canonical rows: the rows that passed every cell check (with ``source_row``),
+    the errors found, where each row came from, and what the file says about itself (a workbook's
+    About sheet: council, year, snapshot date, services, contact, notes)."""
+
+    file: str
+    kind: str
+    frame: pd.DataFrame
+    findings: list[Finding]
+    locations: Locations = CSV_LOCATIONS
+    about: dict[str, str] = field(default_factory=dict)
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls")
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def is_workbook(path: Path) -> bool:
+    """A spreadsheet workbook by name or by its first bytes (a .csv that is really a workbook counts)."""
+    path = Path(path)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4).startswith(_WORKBOOK_MAGIC)
+    except OSError:
+        return False
+
+
+def read_submission(path: Path, config: Config) -> Submission:
+    """Read a canonical CSV or a data collection workbook into the same canonical rows and errors."""
+    path = Path(path)
+    if is_workbook(path):
+        from wreslib.workbook import read_submission_workbook  # workbook builds on this module's rules
+
+        return read_submission_workbook(path, config)
+    frame, findings = read_submission_csv(path, config)
+    return Submission(path.name, "csv", frame, findings)
+
+
+PreviousOf = Callable[[str, int], "pd.DataFrame | None"]
+
+
+def check_file(path: Path, config: Config, previous_of: PreviousOf | None = None) -> tuple[Submission, list[Finding]]:
+    """Read and check one file (CSV or workbook): the submission and every finding. Warnings are looked
+    for only once there are no errors; ``previous_of(code, year)`` gives the council's previous accepted
+    submission for the year-on-year warnings (e.g. :meth:`wreslib.store.Store.previous`).
+
+    Never raises for bad data; the caller refuses the file if ``errors_of(findings)`` is not empty.
+    """
+    submission = read_submission(path, config)
+    findings = list(submission.findings)
+    if not errors_of(findings) and not submission.frame.empty:
+        frame = submission.frame
+        code, year = str(frame["authority_code"].iloc[0]), int(frame["year"].iloc[0])
+        previous = previous_of(code, year) if previous_of else None
+        findings += check_submission(frame, submission.file, config, previous, submission.locations)
+    return submission, findings
 
 
 def validate_file(path: Path, config: Config,
                   previous: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Finding]]:
-    """Read and check one file: the clean frame (submission columns, proper dtypes) and every finding.
-
-    Never raises for bad data; the caller refuses the file if ``errors_of(findings)`` is not empty.
-    """
-    frame, findings = read_submission_csv(path, config)
-    if not findings:
-        findings = check_submission(frame, Path(path).name, config, previous)
-    return frame[list(SUBMISSION_COLUMNS)].reset_index(drop=True), findings
+    """Read and check one file against an explicit previous year: the clean frame (submission columns,
+    proper dtypes) and every finding."""
+    submission, findings = check_file(path, config, lambda code, year: previous)
+    return submission.frame[list(SUBMISSION_COLUMNS)].reset_index(drop=True), findings

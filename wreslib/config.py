@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -31,11 +32,28 @@ class PayBand:
     adverse_when: str
 
 
+# The parts a council's report can show, in the order it shows them; an audience picks some.
+REPORT_SECTIONS = ("cover", "foreword", "about", "workforce", "summary", "summary_chart", "trends", "indicators",
+                   "themes", "data_quality", "caveats", "method", "appendix", "contacts")
+
+
 @dataclass(frozen=True)
 class Audience:
+    """Who a report is for: which sections it shows, in what register, under which rules.
+
+    One notebook serves every audience, so an audience is data, never a copy of the notebook.
+    """
+
     id: str
     label: str
     published: bool
+    subtitle: str = ""
+    plain_language: bool = False
+    brief: bool = False
+    sections: tuple[str, ...] = REPORT_SECTIONS
+
+    def shows(self, section: str) -> bool:
+        return section in self.sections
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,28 @@ def _fraction(data: dict[str, Any], key: str, path: Path) -> float:
     return value
 
 
+def _audience(key: str, spec: Any, path: Path) -> Audience:
+    if not isinstance(spec, dict) or not isinstance(spec.get("published"), bool):
+        raise ConfigError(f"{path}: audience '{key}' needs published: true or false")
+    if not key.replace("_", "").isalnum() or not key.islower():
+        raise ConfigError(f"{path}: audience id '{key}' may use only lower-case letters, digits and _")
+    flags = {name: spec.get(name, False) for name in ("plain_language", "brief")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: audience '{key}' {name} must be true or false, got {value!r}")
+    sections = spec.get("sections", list(REPORT_SECTIONS))
+    if not isinstance(sections, list) or not sections:
+        raise ConfigError(f"{path}: audience '{key}' sections must be a list of: {', '.join(REPORT_SECTIONS)}")
+    unknown = [str(s) for s in sections if s not in REPORT_SECTIONS]
+    if unknown:
+        raise ConfigError(f"{path}: audience '{key}' has unknown section(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(REPORT_SECTIONS)}")
+    if len(set(sections)) != len(sections):
+        raise ConfigError(f"{path}: audience '{key}' lists a section twice")
+    return Audience(key, str(spec.get("label", key)), spec["published"], str(spec.get("subtitle", "")),
+                    flags["plain_language"], flags["brief"], tuple(s for s in REPORT_SECTIONS if s in sections))
+
+
 def load_config(params_dir: str | Path | None = None) -> Config:
     """Read and validate the four configuration files; raise ConfigError naming file and key."""
     params_dir = Path(params_dir) if params_dir else DEFAULT_PARAMS_DIR
@@ -160,11 +200,9 @@ def load_config(params_dir: str | Path | None = None) -> Config:
 
     aud_path = paths["audiences.yaml"]
     auds = _require(raw["audiences.yaml"], "audiences", aud_path, dict)
-    audiences = {}
-    for key, spec in auds.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("published"), bool):
-            raise ConfigError(f"{aud_path}: audience '{key}' needs published: true or false")
-        audiences[str(key)] = Audience(str(key), str(spec.get("label", key)), spec["published"])
+    audiences = {str(key): _audience(str(key), spec, aud_path) for key, spec in auds.items()}
+    if not audiences:
+        raise ConfigError(f"{aud_path}: 'audiences' names no audience")
 
     return Config(
         ethnicity_group=ethnicity_group,
@@ -185,3 +223,127 @@ def load_config(params_dir: str | Path | None = None) -> Config:
         audiences=audiences,
         source_sha256={name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in paths.items()},
     )
+
+
+# --------------------------------------------------------------------------- a council's own words
+
+COUNCIL_PARAMS_DIR = "authorities"
+COUNCIL_KEYS = ("foreword", "foreword_by", "local_context", "contacts", "logo", "logo_alt")
+CONTACT_KEYS = ("role", "name", "email", "phone")
+LOGO_MAX_BYTES = 1_000_000
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Contact:
+    role: str = ""
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class CouncilParams:
+    """What a council adds to its own report without touching code: ``params/authorities/<CODE>.yaml``.
+
+    Every key is optional. Text is Markdown (no raw HTML, which could break the accessible
+    structure; no level-1 or level-2 headings, which belong to the report). The logo is a PNG
+    beside the file and needs alt text, as every image does.
+    """
+
+    authority_code: str
+    path: Path
+    foreword: str = ""
+    foreword_by: str = ""
+    local_context: str = ""
+    contacts: tuple[Contact, ...] = ()
+    logo: Path | None = None
+    logo_alt: str = ""
+
+    def files(self) -> dict[str, Path]:
+        """The files this adaptation is made of, keyed by their path under params/ (for hashing)."""
+        base = self.path.parent.parent
+        found = {self.path.relative_to(base).as_posix(): self.path}
+        if self.logo is not None:
+            found[self.logo.relative_to(base.resolve()).as_posix()] = self.logo
+        return found
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["path"] = str(self.path)
+        record["logo"] = str(self.logo) if self.logo else None
+        return record
+
+
+def council_params_path(params_dir: str | Path | None, authority_code: str) -> Path:
+    return (Path(params_dir) if params_dir else DEFAULT_PARAMS_DIR) / COUNCIL_PARAMS_DIR / f"{authority_code}.yaml"
+
+
+def _markdown_text(data: dict[str, Any], key: str, path: Path) -> str:
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: '{key}' must be text, got {value!r}")
+    if re.search(r"<[A-Za-z!/]", value):
+        raise ConfigError(f"{path}: '{key}' contains HTML; write Markdown (e.g. **bold**, [link](https://…))")
+    if re.search(r"^ {0,3}#{1,2}(\s|$)", value, re.MULTILINE):
+        raise ConfigError(f"{path}: '{key}' has a level-1 or level-2 heading; use ### or lower inside your text")
+    return value.strip()
+
+
+def load_council_params(params_dir: str | Path | None, authority_code: str) -> CouncilParams | None:
+    """A council's optional adaptations, validated; None when the council has no file."""
+    path = council_params_path(params_dir, authority_code)
+    if not path.is_file():
+        return None
+    data = _load_yaml(path)
+    unknown = sorted(set(data) - set(COUNCIL_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known: {', '.join(COUNCIL_KEYS)}")
+    contacts_raw = data.get("contacts") or []
+    if not isinstance(contacts_raw, list):
+        raise ConfigError(f"{path}: 'contacts' must be a list of entries with {', '.join(CONTACT_KEYS)}")
+    contacts = []
+    for i, entry in enumerate(contacts_raw, start=1):
+        if not isinstance(entry, dict) or not entry or set(entry) - set(CONTACT_KEYS):
+            raise ConfigError(f"{path}: contact {i} must be a mapping with only {', '.join(CONTACT_KEYS)}")
+        if not all(isinstance(v, str | int) for v in entry.values()):
+            raise ConfigError(f"{path}: contact {i}: every value must be text")
+        email = str(entry.get("email", ""))
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise ConfigError(f"{path}: contact {i}: '{email}' is not an email address")
+        contacts.append(Contact(**{k: str(v).strip() for k, v in entry.items()}))
+    logo = None
+    logo_alt = str(data.get("logo_alt") or "").strip()
+    if data.get("logo"):
+        logo = (path.parent / str(data["logo"])).resolve()
+        if not logo.is_file():
+            raise ConfigError(f"{path}: logo '{data['logo']}' not found (looked for {logo})")
+        if not logo.is_relative_to(path.parent.parent.resolve()):
+            raise ConfigError(f"{path}: logo '{data['logo']}' must be inside the params folder, so it is hashed")
+        head = logo.read_bytes()[:8]
+        if head != PNG_SIGNATURE:
+            raise ConfigError(f"{path}: logo '{data['logo']}' is not a PNG image")
+        if logo.stat().st_size > LOGO_MAX_BYTES:
+            raise ConfigError(f"{path}: logo '{data['logo']}' is larger than {LOGO_MAX_BYTES:,} bytes")
+        if not logo_alt:
+            raise ConfigError(f"{path}: 'logo_alt' is missing: describe the logo for people who cannot see it")
+    return CouncilParams(
+        authority_code=authority_code,
+        path=path,
+        foreword=_markdown_text(data, "foreword", path),
+        foreword_by=_markdown_text(data, "foreword_by", path),
+        local_context=_markdown_text(data, "local_context", path),
+        contacts=tuple(contacts),
+        logo=logo,
+        logo_alt=logo_alt,
+    )
+
+
+def council_params_sha256(params_dir: str | Path | None, authority_code: str) -> dict[str, str]:
+    """SHA-256 of a council's adaptation files (none without a file), for task keys and manifests."""
+    council = load_council_params(params_dir, authority_code)
+    if council is None:
+        return {}
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in council.files().items()}

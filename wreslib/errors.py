@@ -35,3 +35,7 @@ class ReportError(WresError):
 
 class RenderError(ReportError):
     """A renderer (Quarto, pandoc or Typst) failed or is not available."""
+
+
+class AuditError(WresError):
+    """A report cannot be verified at all: no manifest, an unreadable one, or no store to re-execute from."""

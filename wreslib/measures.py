@@ -49,6 +49,53 @@ MEASURE_LABELS = {
     "hba_managers": "respondents reporting harassment, bullying or abuse from managers",
 }
 
+# Per indicator number (SPEC §4): its heading, what it measures, and why it matters.
+METRIC_TITLES = {
+    "1": "Pay bands",
+    "2": "Appointment from shortlisting",
+    "3": "Formal disciplinary process",
+    "4": "Fitness to practise referral",
+    "5": "Non-mandatory continuing professional development",
+    "6": "Harassment, bullying or abuse from the public",
+    "7": "Harassment, bullying or abuse from colleagues and managers",
+    "8": "Leaving the organisation",
+    "9": "Senior manager roles",
+}
+
+METRIC_WHAT = {
+    "1": "the share of staff in post who are in each pay band",
+    "2": "the share of shortlisted applicants who were appointed, over the 12 months to the snapshot date",
+    "3": "the share of staff in post who entered the formal disciplinary process in the 12 months",
+    "4": "the share of staff in regulated professions (social workers, occupational therapists and nurses) "
+         "whom the council referred to the regulator's fitness to practise process in the 12 months",
+    "5": "the share of staff in post who took part in funded continuing professional development (CPD) that was "
+         "not mandatory, in the 12 months",
+    "6": "the share of staff survey respondents who reported harassment, bullying or abuse from people who use "
+         "services, their relatives or other members of the public",
+    "7": "the share of staff survey respondents who reported harassment, bullying or abuse from colleagues, and "
+         "from managers",
+    "8": "the share of staff in post who left the organisation in the 12 months",
+    "9": "the share of staff in post who are in senior manager roles",
+}
+
+METRIC_WHY = {
+    "1": "Pay reflects seniority and progression. Where Global Majority staff are concentrated in the lowest band "
+         "and under-represented in the higher ones, progression is not equal.",
+    "2": "Shortlisted applicants have already been judged to meet the criteria for the job, so a difference in "
+         "who is appointed points to the fairness of interviews and decisions.",
+    "3": "Formal disciplinary action has serious consequences for careers and wellbeing; a higher rate of entry is "
+         "one of the clearest signs of unfair treatment.",
+    "4": "A referral by the employer to the regulator is a serious step; a difference may show bias in how "
+         "concerns are raised and escalated.",
+    "5": "Funded learning beyond what is mandatory opens the way to promotion; unequal access holds careers back.",
+    "6": "Staff who face harassment, bullying or abuse from the people they serve need their employer's support, "
+         "whatever their ethnicity.",
+    "7": "Harassment, bullying or abuse from colleagues or managers is a direct measure of the culture inside the "
+         "organisation.",
+    "8": "A higher leaving rate can show that Global Majority staff do not feel they belong or can progress.",
+    "9": "Leadership that reflects the workforce matters for decisions, role models and trust.",
+}
+
 # (subset, set): a subset count may never exceed its set within a group (SPEC §7).
 SUBSET_RULES = (
     ("appointed", "shortlisted"),

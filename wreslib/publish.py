@@ -1,8 +1,10 @@
 """Small-number rules for published outputs (SPEC §6).
 
-Counts from 1 to threshold-1 show as ``<10``; where only one count of a group triple is
-hidden, the next smallest is hidden too (shown ``[c]``) so it cannot be worked back
-from a total; a rate or ratio built on a hidden count is withheld.
+Counts from 1 to threshold-1 show as ``<10``. A hidden count must not be recoverable from
+the figures shown beside it, so wherever the shown figures make up a sum the reader knows,
+a lone hidden count takes another with it (shown ``[c]``): the three groups of a measure
+(their total is shown), adults + children = all services, and the pay bands, which add up
+to staff in post. A rate or ratio built on a hidden count is withheld.
 """
 
 from __future__ import annotations
@@ -11,44 +13,132 @@ import numpy as np
 import pandas as pd
 
 from wreslib.config import Config
+from wreslib.measures import ALL_SERVICES, indicator_table, pay_band_measures
 
-TRIPLES = {kind: [f"{g}_{kind}" for g in ("gm", "white", "unknown")] for kind in ("events", "denominator")}
-DERIVED = ["gm_rate", "white_rate", "relative_likelihood", "ci_lower", "ci_upper", "gm_share_of_events",
-           "gm_share_of_denominator", "unknown_share"]
+GROUPS = ("gm", "white", "unknown")
+KINDS = ("events", "denominator")
+TRIPLES = {kind: [f"{g}_{kind}" for g in GROUPS] for kind in KINDS}
+COUNT_COLUMNS = [*TRIPLES["events"], *TRIPLES["denominator"]]
 SECONDARY = "[c]"
+CELL = ["authority_code", "year", "service", "measure", "group"]
+
+# Each derived figure and the counts it is built from: withheld when any of them is hidden.
+DERIVED_FROM = {
+    "gm_rate": ["gm_events", "gm_denominator"],
+    "white_rate": ["white_events", "white_denominator"],
+    "gm_share_of_events": ["gm_events", "white_events"],
+    "gm_share_of_denominator": ["gm_denominator", "white_denominator"],
+    "unknown_share": TRIPLES["denominator"],
+}
+RATIO_FROM = ["gm_events", "gm_denominator", "white_events", "white_denominator"]
+RATIO_COLUMNS = ["relative_likelihood", "ci_lower", "ci_upper", "within_non_adverse_range", "significant"]
+
+
+def _cells(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """One row per count shown anywhere in ``frame``: (council, year, service, measure, group).
+
+    The same count (e.g. Global Majority staff in post) stands in many indicator rows; it
+    must be hidden in all of them or none, so decisions are taken on distinct counts.
+    """
+    defs = indicator_table(config).set_index("indicator")
+    parts = []
+    for kind in KINDS:
+        measure = frame["indicator"].map(defs[kind])
+        for g in GROUPS:
+            col = f"{g}_{kind}"
+            parts.append(pd.DataFrame({
+                "authority_code": frame["authority_code"].astype(str).to_numpy(),
+                "year": frame["year"].to_numpy(),
+                "service": frame["service"].to_numpy(),
+                "measure": measure.to_numpy(),
+                "group": g,
+                "column": col,
+                "row": frame.index.to_numpy(),
+                "value": frame[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+            }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _constraints(cells: pd.DataFrame, config: Config) -> list[tuple[pd.DataFrame, list[str]]]:
+    """The sums a reader can rebuild: (cells taking part, the columns that name one sum)."""
+    bands = cells["measure"].isin([*pay_band_measures(config), "staff_in_post"])
+    services = cells.groupby(["authority_code", "year", "measure", "group"])["service"].transform("nunique")
+    return [
+        (cells, ["authority_code", "year", "service", "measure"]),
+        (cells[services.gt(1) | cells["service"].eq(ALL_SERVICES)], ["authority_code", "year", "measure", "group"]),
+        (cells[bands], ["authority_code", "year", "service", "group"]),
+    ]
+
+
+def _protect(cells: pd.DataFrame, config: Config) -> pd.Series:
+    """Hide every primary cell, then, until no sum has exactly one hidden cell, the smallest
+    other count of each such sum (a non-zero one where there is one)."""
+    cells = cells.reset_index(drop=True)
+    hidden = (cells["value"] >= 1) & (cells["value"] < config.small_numbers)
+    while True:
+        added = pd.Series(False, index=cells.index)
+        for members, keys in _constraints(cells, config):
+            part = members.assign(hidden=hidden[members.index])
+            part = part[part["value"].notna()]
+            lone = part.groupby(keys)["hidden"].transform("sum").eq(1)
+            candidates = part[lone & ~part["hidden"]]
+            if candidates.empty:
+                continue
+            order = candidates.assign(_zero=candidates["value"].eq(0)).sort_values(["_zero", "value"], kind="stable")
+            added[order.groupby(keys, sort=False).head(1).index] = True
+        added &= ~hidden
+        if not added.any():
+            return hidden
+        hidden |= added
 
 
 def hidden_cells(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Boolean mask over the count columns: True where a count must not be published."""
-    masks = []
-    for cols in TRIPLES.values():
-        values = frame[cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        primary = (values >= 1) & (values < config.small_numbers)
-        candidates = np.where(primary | np.isnan(values), np.inf, values)
-        secondary = np.zeros_like(primary)
-        lone = (primary.sum(axis=1) == 1) & np.isfinite(candidates.min(axis=1))
-        rows = np.flatnonzero(lone)
-        secondary[rows, candidates[rows].argmin(axis=1)] = True
-        masks.append(pd.DataFrame(primary | secondary, columns=cols, index=frame.index))
-    return pd.concat(masks, axis=1)
+    """Boolean mask over the count columns of ``frame``: True where a count must not be published."""
+    if frame.empty:
+        return pd.DataFrame(False, index=frame.index, columns=COUNT_COLUMNS)
+    long = _cells(frame, config)
+    distinct = long.drop_duplicates(CELL).reset_index(drop=True)
+    distinct["hidden"] = _protect(distinct, config).to_numpy()
+    long = long.merge(distinct[[*CELL, "hidden"]], on=CELL, how="left")
+    mask = long.pivot(index="row", columns="column", values="hidden").reindex(index=frame.index, columns=COUNT_COLUMNS)
+    return mask.fillna(False).astype(bool)
 
 
 def publishable(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
     """A copy of an indicator table that is safe to publish; counts become text."""
     out = frame.copy()
     hidden = hidden_cells(out, config)
-    withheld = hidden[TRIPLES["events"][:2] + TRIPLES["denominator"][:2]].any(axis=1)
-    for col in hidden.columns:
+    for col in COUNT_COLUMNS:
         values = out[col].astype("Int64")
-        small = (values >= 1) & (values < config.small_numbers)
+        primary = ((values >= 1) & (values < config.small_numbers)).fillna(False).to_numpy(dtype=bool)
         text = values.astype("string")
-        text[hidden[col] & small.fillna(False)] = f"<{config.small_numbers}"
-        text[hidden[col] & ~small.fillna(False)] = SECONDARY
+        text[hidden[col].to_numpy() & primary] = f"<{config.small_numbers}"
+        text[hidden[col].to_numpy() & ~primary] = SECONDARY
         out[col] = text
-    for col in DERIVED:
-        out[col] = out[col].astype("Float64").mask(withheld)
-    for col in ("within_non_adverse_range", "significant"):
-        out[col] = out[col].astype("boolean").mask(withheld)
+    for col, sources in DERIVED_FROM.items():
+        out[col] = out[col].astype("Float64").mask(hidden[sources].any(axis=1))
+    withheld = hidden[RATIO_FROM].any(axis=1)
+    for col in RATIO_COLUMNS:
+        kind = "boolean" if col in ("within_non_adverse_range", "significant") else "Float64"
+        out[col] = out[col].astype(kind).mask(withheld)
     out["suppressed"] = pd.array(withheld.to_numpy(), dtype="boolean")
     out["assessment"] = out["assessment"].astype("string").mask(withheld, "withheld (small numbers)")
+    return out
+
+
+def withhold_small_ratios(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Council ratios for anonymous points (distributions, funnel plots): withheld where any count
+    behind them is from 1 to threshold-1.
+
+    No council's counts are shown beside such points, so there is no total to work a hidden
+    count back from and secondary suppression has nothing to protect; the primary rule alone
+    keeps a point from resting on a handful of identifiable people.
+    """
+    out = frame.copy()
+    values = out[RATIO_FROM].apply(pd.to_numeric, errors="coerce")
+    small = ((values >= 1) & (values < config.small_numbers)).any(axis=1)
+    for col in RATIO_COLUMNS:
+        kind = "boolean" if col in ("within_non_adverse_range", "significant") else "Float64"
+        out[col] = out[col].astype(kind).mask(small)
+    out["suppressed"] = pd.array(small.to_numpy(), dtype="boolean")
     return out

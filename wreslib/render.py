@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
+import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -74,13 +76,46 @@ def _attribute(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+DOCUMENT_KEYS = ("title", "subtitle", "pagetitle", "description", "lang", "date")
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # English whatever the machine's locale
+
+
+def display_date(value: str) -> str:
+    """An ISO date as people read it in a publication ("1 March 2025"); anything else as written."""
+    try:
+        day = date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+    except ValueError:
+        day = None
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else value
+
+
+def _parse_date(text: str) -> date | None:
+    """The date in an ISO or a displayed ("1 March 2025") date, else None."""
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2}) ([A-Z][a-z]+) (\d{4})", text)
+    if match and match.group(2) in MONTHS:
+        try:
+            return date(int(match.group(3)), MONTHS.index(match.group(2)) + 1, int(match.group(1)))
+        except ValueError:
+            return None
+    return None
+
+
 def _document_metadata(nb: nbformat.NotebookNode) -> dict[str, str]:
     wres = nb.get("metadata", {}).get("wres", {}) or {}
-    meta = {key: _one_line(wres[key]) for key in ("title", "subtitle", "date") if wres.get(key) not in (None, "")}
+    meta = {key: _one_line(wres[key]) for key in DOCUMENT_KEYS if wres.get(key) not in (None, "")}
     meta["lang"] = _one_line(wres.get("lang") or DEFAULT_LANG)
+    if "date" in meta:
+        meta["date"] = display_date(meta["date"])
     if "title" not in meta:
         meta["pagetitle"] = _first_heading(nb) or "Report"
-    return {key: meta[key] for key in ("title", "subtitle", "pagetitle", "lang", "date") if key in meta}
+    return {key: meta[key] for key in DOCUMENT_KEYS if key in meta}
 
 
 def _first_heading(nb: nbformat.NotebookNode) -> str | None:
@@ -279,13 +314,25 @@ def _pandoc_typst_version() -> str:
     return f"{first[0] if first else 'pandoc ?'}; typst {typst_version}"
 
 
+@cache
+def _font_paths() -> list[str]:
+    """Fonts Typst may use besides its own: matplotlib's DejaVu, the charts' font, pinned in the lock.
+
+    System fonts are ignored, so a PDF looks (and hashes) the same on every machine.
+    """
+    import matplotlib
+
+    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+
+
 class PandocRenderer(Renderer):
     """pandoc for HTML and DOCX; pandoc → Typst markup → the typst package for a tagged PDF."""
 
     name = "pandoc"
     FLAGS: ClassVar[dict[str, str]] = {"toc": "--toc", "number-sections": "--number-sections"}
     MATH: ClassVar[dict[str, list[str]]] = {"plain": [], "mathml": ["--mathml"]}
-    HANDLED: ClassVar[frozenset[str]] = frozenset({"toc-depth", "embed-resources", "html-math-method", "pdf-standard"})
+    NUMBERS: ClassVar[frozenset[str]] = frozenset({"toc-depth", "shift-heading-level-by"})
+    HANDLED: ClassVar[frozenset[str]] = frozenset({"embed-resources", "html-math-method", "pdf-standard"})
 
     def available(self) -> bool:
         try:
@@ -312,8 +359,8 @@ class PandocRenderer(Renderer):
                     args.append(f"{kind}={job.config.resolve(item)}")
             elif key in PATH_KEYS:
                 args += [f"--{key}={job.config.resolve(item)}" for item in _paths(key, value)]
-            elif key == "toc-depth":
-                args.append(f"--toc-depth={int(value)}")
+            elif key in self.NUMBERS:
+                args.append(f"--{key}={int(value)}")
             elif key == "html-math-method" and quarto_format == "html":
                 method = value.get("method") if isinstance(value, dict) else value
                 if method not in self.MATH:
@@ -345,7 +392,7 @@ class PandocRenderer(Renderer):
             self.pandoc(job, "docx", output, options)
         else:
             typ = output.with_suffix(".typ")
-            self.pandoc(job, "typst", typ, options)
+            self.pandoc(job, "typst", typ, [f"--template={TEMPLATES / 'report.typ'}", *options])
             self.typst(job, typ, output, _as_list(job.config.settings(quarto_format).get("pdf-standard")))
         return output
 
@@ -355,7 +402,7 @@ class PandocRenderer(Renderer):
         try:
             _, warnings = typst.compile_with_warnings(
                 str(typ), output=str(pdf), root=str(job.work), timestamp=job.epoch,
-                pdf_standards=standards, pdf_tags=True,
+                pdf_standards=standards, pdf_tags=True, font_paths=_font_paths(), ignore_system_fonts=True,
             )  # fmt: skip
         except typst.TypstError as exc:
             advice = "\n(give the notebook a title: metadata wres.title)" if "document title" in exc.message else ""
@@ -422,6 +469,78 @@ def select_renderer(name: str = "auto") -> Renderer:
 
 
 # ---------------------------------------------------------------------------------------------
+# House Word styles
+
+BRAND = "12436D"  # the first colour of the Government Analysis Function palette
+REFERENCE_DOCX = TEMPLATES / "reference.docx"
+
+
+def _house_styles(part: str, xml: str) -> str:
+    """pandoc's default reference document restyled: Arial, A4, brand headings, ruled tables."""
+    if part == "word/theme/theme1.xml":
+        xml = re.sub(r'(<a:(?:major|minor)Font>\s*<a:latin typeface=")[^"]*"', r'\1Arial"', xml)
+        return re.sub(r"(<a:accent1>\s*<a:srgbClr val=\")[0-9A-Fa-f]{6}", rf"\g<1>{BRAND}", xml)
+    if part == "word/document.xml":
+        page = ('<w:pgSz w:w="11906" w:h="16838" /><w:pgMar w:top="1361" w:right="1247" w:bottom="1361" '
+                'w:left="1247" w:header="709" w:footer="709" w:gutter="0" />')  # fmt: skip
+        return re.sub(r"(<w:sectPr>)", rf"\1{page}", xml, count=1)
+    if part != "word/styles.xml":
+        return xml
+    xml = re.sub(r'<w:color w:val="[0-9A-Fa-f]{6}" w:themeColor="accent1"\s*(?:w:themeShade="[0-9A-Fa-f]+"\s*)?/>',
+                 f'<w:color w:val="{BRAND}" />', xml)  # fmt: skip
+    xml = re.sub(r'(<w:rPrDefault>.*?<w:sz w:val=")24("\s*/>\s*<w:szCs w:val=")24"', r'\g<1>22\g<2>22"', xml,
+                 flags=re.DOTALL)  # fmt: skip
+
+    def style(style_id: str, change) -> None:
+        nonlocal xml
+        pattern = re.compile(rf'<w:style [^>]*w:styleId="{style_id}".*?</w:style>', re.DOTALL)
+        match = pattern.search(xml)
+        if match is None:
+            raise RenderError(f"pandoc's reference.docx has no {style_id} style")
+        xml = xml[: match.start()] + change(match.group(0)) + xml[match.end() :]
+
+    style("Title", lambda x: x.replace('<w:jc w:val="center" />', '<w:jc w:val="left" />').replace(
+        "<w:sz ", f'<w:b /><w:color w:val="{BRAND}" /><w:sz ', 1))  # fmt: skip
+    for other in ("Subtitle", "Date", "Author"):
+        style(other, lambda x: x.replace("</w:pPr>", '<w:jc w:val="left" /></w:pPr>', 1))
+    for heading in ("Heading1", "Heading2"):  # (in w:rPr, <w:b> comes before <w:color>)
+        style(heading, lambda x: x.replace(f'<w:color w:val="{BRAND}" />', f'<w:b /><w:color w:val="{BRAND}" />', 1))
+    rule = 'w:val="single" w:sz="4" w:space="0" w:color="B1B4B6"'
+    borders = f"<w:tblBorders><w:top {rule} /><w:bottom {rule} /><w:insideH {rule} /></w:tblBorders>"
+    style("Table", lambda x: x.replace('<w:tblInd w:w="0" w:type="dxa" />',
+                                       f'<w:tblInd w:w="0" w:type="dxa" />{borders}').replace(
+        '<w:bottom w:val="single"/>', '<w:top w:val="single" w:sz="8" w:space="0" w:color="3D3D3D"/>'
+        '<w:bottom w:val="single" w:sz="8" w:space="0" w:color="3D3D3D"/>').replace(
+        '<w:vAlign w:val="bottom"/>', '<w:shd w:val="clear" w:color="auto" w:fill="E8E9EA"/><w:vAlign w:val="bottom"/>'
+        ).replace('<w:tblStylePr w:type="firstRow">', '<w:tblStylePr w:type="firstRow"><w:rPr><w:b /></w:rPr>', 1))
+    # fmt: skip
+    return xml
+
+
+def build_reference_docx(target: Path = REFERENCE_DOCX) -> Path:
+    """Write the house Word styles (``templates/reference.docx``) from pandoc's own reference document.
+
+    Word output takes its styles from this file (``reference-doc`` in _quarto.yml). It is kept in
+    the repository so Quarto can use it too, and rebuilt with this function (byte for byte the same
+    for the same pandoc) when the styles change:
+    ``python -c "from wreslib.render import build_reference_docx; build_reference_docx()"``.
+    """
+    done = subprocess.run([_pandoc_path(), "--print-default-data-file", "reference.docx"], capture_output=True)
+    if done.returncode != 0:
+        raise RenderError(f"pandoc has no default reference.docx: {done.stderr.decode(errors='replace')}")
+    with zipfile.ZipFile(io.BytesIO(done.stdout)) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            if name.endswith(".xml"):
+                data = _house_styles(name, data.decode("utf-8")).encode("utf-8")
+            out.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    Path(target).write_bytes(buffer.getvalue())
+    return Path(target)
+
+
+# ---------------------------------------------------------------------------------------------
 # Rendering a notebook
 
 
@@ -432,11 +551,8 @@ def source_date_epoch(meta: dict) -> int:
     """
     if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         return int(os.environ["SOURCE_DATE_EPOCH"])
-    try:
-        day = date.fromisoformat(str(meta.get("date", ""))[:10])
-    except ValueError:
-        return 0
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    day = _parse_date(str(meta.get("date", "")).strip())
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) if day else 0
 
 
 _REMOTE = re.compile(

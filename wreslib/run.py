@@ -8,6 +8,7 @@ so it appears whole or not at all; a failed task publishes nothing.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -16,7 +17,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,13 @@ from typing import Any
 import nbformat
 import papermill as pm
 
+from wreslib.audit import AUDITOR_COPY, export_auditor_copy
 from wreslib.authorities import authority_name
-from wreslib.config import PROJECT_ROOT, load_config
+from wreslib.config import PROJECT_ROOT, council_params_sha256, load_config
 from wreslib.errors import ReportError
+from wreslib.index_page import write_index_page
 from wreslib.indicators import indicators_to_csv
-from wreslib.manifest import code_version, machine, package_versions, sha256_bytes, sha256_path, write_json
+from wreslib.manifest import code_version, report_manifest, run_manifest, sha256_bytes, sha256_path, write_json
 from wreslib.render import render_notebook, select_renderer
 from wreslib.scraps import read_scraps
 from wreslib.store import DEFAULT_STORE, Store
@@ -40,6 +43,7 @@ NOTEBOOKS = {
 DEFAULT_OUT = PROJECT_ROOT / "reports"
 DEFAULT_FORMATS = ("html", "pdf", "docx")
 NATIONAL = "national"
+LOG = logging.getLogger("wreslib")
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,21 @@ class ReportTask:
     renderer: str
     renderer_version: str
     report_date: str = ""  # ISO date of the newest submission used: stable for the same inputs
+    audience: str = "full"  # who a council's report is for (params/audiences.yaml); the nation has one report
+    subtitle: str = ""
+    national_submissions: tuple[tuple[int, str], ...] = ()  # (submission_id, sha256) pooled for England's figures
     code: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     params_sha256: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def name(self) -> str:
-        return self.authority_code or NATIONAL
+        return NATIONAL if self.authority_code is None else f"{self.authority_code}-{self.audience}"
 
     @property
     def out_dir(self) -> Path:
-        return Path(self.out_root) / str(self.year) / self.name
+        """reports/<year>/national/, or reports/<year>/<council code>/<audience>/."""
+        year_dir = Path(self.out_root) / str(self.year)
+        return year_dir / NATIONAL if self.authority_code is None else year_dir / self.authority_code / self.audience
 
     @property
     def title(self) -> str:
@@ -82,7 +91,8 @@ class ReportTask:
             "submission_ids": [s[0] for s in self.submissions],
         }
         if self.kind != NATIONAL:
-            params = {"authority_code": self.authority_code} | params
+            params = {"authority_code": self.authority_code} | params | {
+                "audience": self.audience, "national_submission_ids": [s[0] for s in self.national_submissions]}
         return params
 
     def key(self) -> str:
@@ -97,6 +107,8 @@ class ReportTask:
             "formats": list(self.formats),
             "renderer": [self.renderer, self.renderer_version],
         }
+        if self.kind != NATIONAL:
+            record |= {"audience": self.audience, "national_submissions": [s[1] for s in self.national_submissions]}
         return sha256_bytes(json.dumps(record, sort_keys=True).encode())
 
 
@@ -145,6 +157,8 @@ def execute_report(task: ReportTask, *, force: bool = False) -> TaskResult:
     try:
         source = nbformat.read(NOTEBOOKS[task.kind], as_version=4)
         source.metadata.setdefault("wres", {}).update(title=task.title, date=task.report_date)
+        if task.subtitle:
+            source.metadata["wres"]["subtitle"] = task.subtitle
         t0 = time.perf_counter()
         pm.execute_notebook(
             source, str(executed), parameters=task.parameters(), kernel_name="python3",
@@ -161,39 +175,24 @@ def execute_report(task: ReportTask, *, force: bool = False) -> TaskResult:
         rendered = render_notebook(executed, scratch, stem="report", formats=task.formats, renderer=task.renderer)
         timings.update({f"render_{fmt}": s for fmt, s in rendered.seconds.items()})
 
+        t0 = time.perf_counter()
+        export_auditor_copy(executed, scratch / AUDITOR_COPY, title=task.title)
+        timings["auditor_copy"] = time.perf_counter() - t0
+
         outputs = sorted(p.name for p in scratch.iterdir() if p.is_file())
         timings["total"] = time.perf_counter() - started
-        manifest = {
-            "report": task.name,
-            "kind": task.kind,
-            "year": task.year,
-            "title": task.title,
-            "task_key": key,
-            "parameters": task.parameters(),
-            "inputs": {
-                "notebook": {"path": str(NOTEBOOKS[task.kind].relative_to(PROJECT_ROOT)),
-                             "sha256": sha256_path(NOTEBOOKS[task.kind])},
-                "params": task.params_sha256,
-                "submissions": [
-                    {"submission_id": sid, "year": yr, "sha256": sha}
-                    | ({} if task.kind == NATIONAL else {"authority_code": code})
-                    for sid, yr, code, sha in task.submissions
-                ],
-            },
-            "configuration": scraps.get("configuration"),
-            "code": task.code,
-            "packages": package_versions(),
-            "machine": machine(),
-            "renderer": {"name": rendered.renderer, "version": rendered.renderer_version},
-            "started_at": start_time.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": {k: round(v, 3) for k, v in timings.items()},
-            "outputs": {name: sha256_path(scratch / name) for name in outputs},
-        }
+        manifest = report_manifest(
+            task, notebook=NOTEBOOKS[task.kind], executed=executed.name, auditor_copy=AUDITOR_COPY,
+            configuration=scraps.get("configuration"),
+            renderer={"name": rendered.renderer, "version": rendered.renderer_version},
+            started_at=start_time.isoformat(timespec="seconds"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"), seconds=timings,
+            outputs={name: sha256_path(scratch / name) for name in outputs},
+        )
         write_json(scratch / "manifest.json", manifest)
         _publish(scratch, task.out_dir)
     except Exception as exc:
-        failed = task.out_dir.parent / "_failed"
+        failed = Path(task.out_root) / str(task.year) / "_failed"
         if executed.is_file():
             failed.mkdir(parents=True, exist_ok=True)
             shutil.copy2(executed, failed / executed.name)
@@ -213,6 +212,8 @@ class RunSummary:
     year: int
     results: list[TaskResult]
     seconds: float
+    log: Path | None = None
+    tasks: list[ReportTask] = field(default_factory=list)  # tasks[i] is the task of results[i]
 
     @property
     def failed(self) -> list[TaskResult]:
@@ -225,6 +226,38 @@ class RunSummary:
         return out
 
 
+def _start_run_log(year_dir: Path, start: datetime, tasks: Sequence[ReportTask], workers: int) -> Path:
+    """Open this run's log file (one per run, never overwritten) and write what the run is about to do."""
+    logs = year_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / f"run-{start:%Y%m%dT%H%M%SZ}.log"
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"))
+    handler.set_name("wres-run-log")
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.INFO)
+    first, code = tasks[0], tasks[0].code
+    LOG.info("run of %d report(s) for %d with %d worker(s)", len(tasks), first.year, workers)
+    LOG.info("wres %s, git commit %s (clean: %s), code sha256 %s", code.get("wres_version"),
+             code.get("git_commit"), code.get("git_clean"), code.get("code_sha256"))
+    LOG.info("store %s; params %s; renderer %s %s; formats %s", first.store_path, first.params_dir,
+             first.renderer, first.renderer_version, ",".join(first.formats))
+    return path
+
+
+def _log_result(result: TaskResult) -> None:
+    timings = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items())
+    detail = f" ({timings})" if timings else f": {result.message}" if result.message else ""
+    level = logging.ERROR if result.status == "failed" else logging.INFO
+    LOG.log(level, "%s %s in %.2f s%s", result.status, result.name, result.seconds, detail)
+
+
+def _stop_run_log() -> None:
+    for handler in [h for h in LOG.handlers if h.get_name() == "wres-run-log"]:
+        LOG.removeHandler(handler)
+        handler.close()
+
+
 def plan_reports(
     year: int,
     *,
@@ -235,9 +268,16 @@ def plan_reports(
     params_dir: str | Path | None = None,
     formats: Sequence[str] = DEFAULT_FORMATS,
     renderer: str = "auto",
+    audiences: Sequence[str] = ("full",),
 ) -> list[ReportTask]:
-    """The tasks for a year: every council with a submission that year (or those named) and the nation."""
+    """The tasks for a year: every council with a submission that year (or those named), once per
+    audience, and the nation. A council's tasks depend on every council's submissions (England's
+    figures stand beside its own) and on its own params/authorities/<CODE>.yaml, if it has one."""
     config = load_config(params_dir)
+    unknown = [a for a in audiences if a not in config.audiences]
+    if unknown or not audiences:
+        raise ReportError(f"unknown audience(s) {', '.join(unknown) or '(none given)'}; "
+                          f"known: {', '.join(config.audiences)}")
     params_dir = Path(params_dir or PROJECT_ROOT / "params").resolve()
     engine = select_renderer(renderer)
     with Store(store_path, read_only=True) as store:
@@ -271,8 +311,12 @@ def plan_reports(
     if national:
         tasks.append(ReportTask(kind=NATIONAL, authority_code=None, **inputs(latest), **common))
     by_council = dict(tuple(latest.groupby("authority_code")))
-    tasks += [ReportTask(kind="authority", authority_code=code, **inputs(by_council[code]), **common)
-              for code in chosen]
+    everyone = tuple((int(r.submission_id), str(r.sha256)) for r in latest.sort_values("submission_id").itertuples())
+    for code in chosen:
+        council = {**common, "params_sha256": config.source_sha256 | council_params_sha256(params_dir, code)}
+        tasks += [ReportTask(kind="authority", authority_code=code, audience=audience, national_submissions=everyone,
+                             subtitle=config.audiences[audience].subtitle, **inputs(by_council[code]), **council)
+                  for audience in dict.fromkeys(audiences)]
     return tasks
 
 
@@ -283,39 +327,51 @@ def run_reports(
     force: bool = False,
     on_result: Callable[[TaskResult, int, int], None] | None = None,
 ) -> RunSummary:
-    """Run tasks in a pool of worker processes (two saturate a 2-core machine)."""
+    """Run tasks in a pool of worker processes (two saturate a 2-core machine).
+
+    The run is logged to ``<out>/<year>/logs/run-<UTC start>.log`` and recorded in
+    ``<out>/<year>/run.json`` (see :func:`wreslib.manifest.run_manifest`).
+    """
     started = time.perf_counter()
+    start_time = datetime.now(UTC)
     workers = max(1, workers or os.cpu_count() or 1)
     results: list[TaskResult] = []
+    done: list[tuple[ReportTask, TaskResult]] = []
+    year_dir = Path(tasks[0].out_root) / str(tasks[0].year) if tasks else None
+    log_path = _start_run_log(year_dir, start_time, tasks, workers) if year_dir else None
 
-    def record(result: TaskResult) -> None:
+    def record(task: ReportTask, result: TaskResult) -> None:
         results.append(result)
+        done.append((task, result))
+        _log_result(result)
         if on_result:
             on_result(result, len(results), len(tasks))
 
-    if workers == 1 or len(tasks) == 1:
-        for task in tasks:
-            record(execute_report(task, force=force))
-    else:
-        # spawn, not fork: the parent may hold DuckDB or ZeroMQ threads whose locks a fork would copy.
-        # Workers are renewed every 25 reports: a worker's memory grew to ~1 GB over 77 reports.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=25) as pool:
-            futures = [pool.submit(execute_report, task, force=force) for task in tasks]
-            for future in as_completed(futures):
-                record(future.result())
-    summary = RunSummary(tasks[0].year if tasks else 0, results, time.perf_counter() - started)
-    if tasks:
-        run_record = {
-            "year": summary.year,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(summary.seconds, 3),
-            "workers": workers,
-            "counts": summary.counts(),
-            "code": tasks[0].code,
-            "results": [asdict(r) for r in sorted(results, key=lambda r: r.name)],
-        }
-        year_dir = Path(tasks[0].out_root) / str(summary.year)
-        year_dir.mkdir(parents=True, exist_ok=True)
-        write_json(year_dir / "run.json", run_record)
+    try:
+        if workers == 1 or len(tasks) == 1:
+            for task in tasks:
+                record(task, execute_report(task, force=force))
+        else:
+            # spawn, not fork: the parent may hold DuckDB or ZeroMQ threads whose locks a fork would copy.
+            # Workers are renewed every 25 reports: a worker's memory grew to ~1 GB over 77 reports.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=25) as pool:
+                futures = {pool.submit(execute_report, task, force=force): task for task in tasks}
+                for future in as_completed(futures):
+                    record(futures[future], future.result())
+        summary = RunSummary(tasks[0].year if tasks else 0, results, time.perf_counter() - started, log_path,
+                             [task for task, _ in done])
+        if year_dir:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts().items()))
+            LOG.info("done in %.1f s: %s; run record %s", summary.seconds, counts, year_dir / "run.json")
+            run_record = run_manifest(
+                done, year_dir=year_dir, workers=workers, started_at=start_time.isoformat(timespec="seconds"),
+                finished_at=datetime.now(UTC).isoformat(timespec="seconds"), seconds=summary.seconds,
+                counts=summary.counts(), log=log_path.relative_to(year_dir).as_posix() if log_path else None,
+            )
+            write_json(year_dir / "run.json", run_record)
+    finally:
+        _stop_run_log()
+    if year_dir:
+        write_index_page(year_dir, params_dir=tasks[0].params_dir)
     return summary
