@@ -18,10 +18,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
 from wreslib.config import Config  # noqa: E402
 from wreslib.wording import format_ratio  # noqa: E402
@@ -46,7 +49,7 @@ class Chart:
 
 
 def _style() -> None:
-    plt.rcParams.update({
+    matplotlib.rcParams.update({
         "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9, "axes.titleweight": "bold",
         "axes.titlelocation": "left", "axes.edgecolor": "#BBBBBB", "axes.grid": True, "grid.color": "#E6E6E6",
         "grid.linewidth": 0.6, "axes.axisbelow": True, "axes.spines.top": False, "axes.spines.right": False,
@@ -54,19 +57,20 @@ def _style() -> None:
     })
 
 
-def _figure(height: float, **kwargs) -> tuple[plt.Figure, object]:
+def _figure(height: float, **kwargs) -> tuple[Figure, object]:
+    """A figure outside pyplot's registry: nothing to close, nothing kept between charts."""
     _style()
-    return plt.subplots(figsize=(WIDTH, height), **kwargs)
+    fig = Figure(figsize=(WIDTH, height))
+    return fig, fig.subplots(**kwargs)
 
 
-def _to_chart(fig: plt.Figure, alt: str) -> Chart:
+def _to_chart(fig: Figure, alt: str) -> Chart:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
     return Chart(buffer.getvalue(), " ".join(alt.split()))
 
 
-def _titles(fig: plt.Figure, title: str, subtitle: str, *, top: float) -> None:
+def _titles(fig: Figure, title: str, subtitle: str, *, top: float) -> None:
     """Headline title (what the chart shows) and a grey statistical subtitle (what was measured),
     wrapped to the chart's width; ``top`` is the space (inches) left for one line of each."""
     height = fig.get_figheight()
@@ -107,7 +111,7 @@ def ratio_limits(*values) -> tuple[float, float]:
     return low, high
 
 
-def _log_ratio_axis(ax: plt.Axes, config: Config, limits: tuple[float, float], axis: str = "x", *,
+def _log_ratio_axis(ax: Axes, config: Config, limits: tuple[float, float], axis: str = "x", *,
                     sparse: bool = False) -> None:
     low, high = limits
     if axis == "x":
@@ -137,18 +141,18 @@ def _band_handles(config: Config, plain: bool = False) -> list:
     words = "Broadly equal" if plain else "Non-adverse range"
     band = f"{words} {config.non_adverse_lower:.2f}–{config.non_adverse_upper:.2f}"
     return [
-        matplotlib.patches.Patch(color=PALETTE[1], alpha=0.3, label=band),
-        plt.Line2D([], [], color=PALETTE[4], linewidth=1.1, label="Equal likelihood (1)"),
+        Patch(color=PALETTE[1], alpha=0.3, label=band),
+        Line2D([], [], color=PALETTE[4], linewidth=1.1, label="Equal likelihood (1)"),
     ]
 
 
 def _place_handles(place: str, national: bool, *, interval: bool = True, lines: bool = True,
                    plain: bool = False) -> list:
     range_words = "likely range" if plain else "95% interval"
-    handles = [plt.Line2D([], [], marker="o", color=TWO_SERIES[0], linestyle="-" if lines or interval else "none",
+    handles = [Line2D([], [], marker="o", color=TWO_SERIES[0], linestyle="-" if lines or interval else "none",
                           markersize=5, label=f"{place} ({range_words})" if interval else place)]
     if national:
-        handles.append(plt.Line2D([], [], marker="D", color=TWO_SERIES[1], markeredgecolor="black",
+        handles.append(Line2D([], [], marker="D", color=TWO_SERIES[1], markeredgecolor="black",
                                   markersize=5, linestyle="--" if lines else "none", label="England"))
     return handles
 
@@ -165,7 +169,7 @@ def _ratio_rows(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _dots(ax: plt.Axes, position: np.ndarray, values: pd.DataFrame, *, horizontal: bool, offset: float = 0.0,
+def _dots(ax: Axes, position: np.ndarray, values: pd.DataFrame, *, horizontal: bool, offset: float = 0.0,
           line: bool = False) -> None:
     ok = np.isfinite(values["rl"].to_numpy())
     pos = position[ok] + offset
@@ -179,7 +183,7 @@ def _dots(ax: plt.Axes, position: np.ndarray, values: pd.DataFrame, *, horizonta
         ax.errorbar(pos, rl, yerr=err, **style)
 
 
-def _england(ax: plt.Axes, position: np.ndarray, values: np.ndarray, *, horizontal: bool, offset: float = 0.0,
+def _england(ax: Axes, position: np.ndarray, values: np.ndarray, *, horizontal: bool, offset: float = 0.0,
              line: bool = False) -> None:
     ok = np.isfinite(values)
     pos = position[ok] + offset
@@ -201,10 +205,11 @@ def _describe(label: str, row, national: float | None = None) -> str:
 def _reason_text(frame: pd.DataFrame, plain: bool = False) -> list[str]:
     """Why a row has no ratio, in a word or two, for the end of its row."""
     withheld, missing = ("not published", "cannot be worked out") if plain else ("withheld", "not calculable")
-    return [withheld if getattr(row, "suppressed", False) is True else missing for row in frame.itertuples()]
+    flags = frame["suppressed"].astype("boolean").fillna(False) if "suppressed" in frame else [False] * len(frame)
+    return [withheld if bool(flag) else missing for flag in flags]
 
 
-def _horizontal_ratios(ax: plt.Axes, values: pd.DataFrame, england: np.ndarray | None, reasons: list[str],
+def _horizontal_ratios(ax: Axes, values: pd.DataFrame, england: np.ndarray | None, reasons: list[str],
                        labels: list[str]) -> None:
     """One row per label: the ratio and its interval, England beside it, the value (or why it is
     missing) written at the end of the row."""
@@ -386,8 +391,8 @@ def distribution_chart(ratios: pd.DataFrame, pooled: pd.DataFrame, labels: dict[
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(RATIO_AXIS_LABEL)
     handles = [
-        plt.Line2D([], [], marker="o", color=TWO_SERIES[0], alpha=0.6, linestyle="none", label="A council (not named)"),
-        plt.Line2D([], [], marker="D", color=TWO_SERIES[1], markeredgecolor="black", linestyle="none",
+        Line2D([], [], marker="o", color=TWO_SERIES[0], alpha=0.6, linestyle="none", label="A council (not named)"),
+        Line2D([], [], marker="D", color=TWO_SERIES[1], markeredgecolor="black", linestyle="none",
                    label="England (pooled)"),
         *_band_handles(config),
     ]
@@ -419,16 +424,16 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, pooled: float, outs
             ax.plot(limits["size"], limits[col], color=PALETTE[2], linestyle=style, linewidth=1.2, zorder=2)
     ax.scatter(size[ok], rl[ok], s=11, color=TWO_SERIES[0], alpha=0.7, linewidths=0, zorder=3)
     ax.set_xlim(limits["size"].min(), limits["size"].max())
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1, 2, 5), numticks=12))
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5), numticks=12))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(size_label + " (log scale)")
     ax.set_ylabel("Relative likelihood (log scale)")
     handles = [
-        plt.Line2D([], [], marker="o", color=TWO_SERIES[0], linestyle="none", label="A council (not named)"),
-        plt.Line2D([], [], color=TWO_SERIES[1], linewidth=1.4, label=f"England {format_ratio(pooled)}"),
-        plt.Line2D([], [], color=PALETTE[2], linestyle="--", label="95% limits"),
-        plt.Line2D([], [], color=PALETTE[2], linestyle=":", label="99.8% limits"),
+        Line2D([], [], marker="o", color=TWO_SERIES[0], linestyle="none", label="A council (not named)"),
+        Line2D([], [], color=TWO_SERIES[1], linewidth=1.4, label=f"England {format_ratio(pooled)}"),
+        Line2D([], [], color=PALETTE[2], linestyle="--", label="95% limits"),
+        Line2D([], [], color=PALETTE[2], linestyle=":", label="99.8% limits"),
         *_band_handles(config),
     ]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, bbox_to_anchor=(0.5, 0.0))

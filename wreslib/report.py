@@ -185,6 +185,28 @@ def _submissions(store: Store, year: int, submission_ids: Sequence[int], authori
     return store.latest(up_to_year=year, authorities=authorities)
 
 
+def _group_totals(store: Store, submission_ids: Sequence[int], config: Config) -> pd.DataFrame:
+    """Canonical rows summed to the three ethnic groups inside DuckDB, for England's figures.
+
+    Pooling needs only group totals per council, year, service and measure; summing them in the
+    store passes a seventh of the rows to pandas, which saves about half a second in every
+    council's report. The rows keep the canonical columns, with the group as the ethnicity.
+    """
+    mapping = {**config.ethnicity_group, **{g: g for g in ("white", "global_majority", "unknown")}}
+    grouping = pd.DataFrame({"ethnicity": list(mapping), "ethnic_group": list(mapping.values())})
+    store.con.register("wres_grouping", grouping)
+    try:
+        frame = store.con.execute(
+            "SELECT s.authority_code, s.year, c.service, c.measure, g.ethnic_group AS ethnicity, "
+            "sum(c.count)::BIGINT AS count FROM counts c JOIN submissions s USING (submission_id) "
+            "JOIN wres_grouping g USING (ethnicity) WHERE list_contains(?, c.submission_id) GROUP BY ALL "
+            "ORDER BY ALL", [[int(i) for i in submission_ids]],
+        ).df()
+    finally:
+        store.con.unregister("wres_grouping")
+    return frame.astype({"year": "int64", "count": "int64"})
+
+
 def _audience(config: Config, audience: str) -> Audience:
     if audience not in config.audiences:
         raise ReportError(f"unknown audience {audience!r}; known: {', '.join(config.audiences)}")
@@ -213,7 +235,8 @@ def load_authority(store_path: str | Path, authority_code: str, year: int,
         current_id = int(subs.loc[subs["year"] == year, "submission_id"].iloc[0])
         findings = store.findings(current_id)
         everyone = _submissions(store, year, national_submission_ids, None)
-        national_counts = store.counts(everyone.loc[everyone["year"] <= year, "submission_id"].tolist())
+        national_counts = _group_totals(store, everyone.loc[everyone["year"] <= year, "submission_id"].tolist(),
+                                        config)
     computed = compute_indicators(counts, config)
     return AuthorityData(
         place=str(councils.loc[authority_code, "name"]),

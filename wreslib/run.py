@@ -16,7 +16,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,6 +206,12 @@ def execute_report(task: ReportTask, *, force: bool = False) -> TaskResult:
     return TaskResult(task.name, "built", time.perf_counter() - started, timings=timings)
 
 
+def _execute_indexed(item: tuple[int, ReportTask, bool]) -> tuple[int, TaskResult]:
+    """execute_report for a pool worker, returning which task the result is for."""
+    index, task, force = item
+    return index, execute_report(task, force=force)
+
+
 @dataclass
 class RunSummary:
     year: int
@@ -353,12 +358,15 @@ def run_reports(
                 record(task, execute_report(task, force=force))
         else:
             # spawn, not fork: the parent may hold DuckDB or ZeroMQ threads whose locks a fork would copy.
-            # Workers are renewed every 25 reports: a worker's memory grew to ~1 GB over 77 reports.
+            # Workers are renewed every 25 reports: a worker's memory grew to ~1 GB over 77 reports. That is
+            # multiprocessing.Pool's maxtasksperchild: ProcessPoolExecutor's max_tasks_per_child deadlocks
+            # once a worker retires with reports still queued (CPython gh-115634, in 3.11), so a run of more
+            # than 50 reports on 2 workers stopped for good.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=25) as pool:
-                futures = {pool.submit(execute_report, task, force=force): task for task in tasks}
-                for future in as_completed(futures):
-                    record(futures[future], future.result())
+            items = [(index, task, force) for index, task in enumerate(tasks)]
+            with context.Pool(processes=workers, maxtasksperchild=25) as pool:
+                for index, result in pool.imap_unordered(_execute_indexed, items, chunksize=1):
+                    record(tasks[index], result)
         summary = RunSummary(tasks[0].year if tasks else 0, results, time.perf_counter() - started, log_path,
                              [task for task, _ in done])
         if year_dir:
