@@ -89,3 +89,27 @@ def test_resubmission_is_kept_and_becomes_latest(submissions, tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["ingest", str(tmp_path / "nope.csv"), "--store", str(tmp_path / "s.duckdb")]) == 1
     assert "nope.csv" in capsys.readouterr().out
+
+
+def test_a_run_can_name_an_earlier_submission(submissions, tmp_path):
+    from wreslib.errors import ReportError
+    from wreslib.run import plan_reports
+
+    store = tmp_path / "store.duckdb"
+    assert main(["ingest", *map(str, submissions), "--store", str(store)]) == 0
+    revised = tmp_path / "revised" / submissions[1].name
+    revised.parent.mkdir()
+    revised.write_bytes(submissions[1].read_bytes() + b"\n")  # other bytes, same figures: a resubmission
+    assert main(["ingest", str(revised), "--store", str(store)]) == 0
+    with Store(store, read_only=True) as s:
+        history = s.submissions(CODE, 2024)
+    first, latest = history["submission_id"].tolist()
+    default = plan_reports(2024, authorities=[CODE], store_path=store, out_dir=tmp_path / "out")[0]
+    named = plan_reports(2024, authorities=[CODE], store_path=store, out_dir=tmp_path / "out",
+                         submissions=[first])[0]
+    assert [s[0] for s in default.submissions if s[1] == 2024] == [latest]
+    assert [s[0] for s in named.submissions if s[1] == 2024] == [first]
+    assert [s[3] for s in named.submissions if s[1] == 2024] == [digest(submissions[1])]
+    assert named.key() != default.key()
+    with pytest.raises(ReportError, match="999"):
+        plan_reports(2024, authorities=[CODE], store_path=store, out_dir=tmp_path / "out", submissions=[999])

@@ -95,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wreslib.run import plan_reports, run_reports
 
     tasks = plan_reports(args.year, authorities=args.authority, national=args.national, store_path=args.store,
-                         audiences=args.audience,
+                         audiences=args.audience, submissions=args.submission or (),
                          out_dir=args.out, formats=args.formats, renderer=args.renderer)
     print(f"{len(tasks)} report(s) for {args.year} with {args.workers or 'all'} worker(s), "
           f"renderer {tasks[0].renderer} {tasks[0].renderer_version}", flush=True)
@@ -187,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audience", type=lambda s: tuple(a.strip() for a in s.split(",") if a.strip()),
                    default=("full",), help="council report audiences, comma-separated: full, leadership, staff "
                                            "(params/audiences.yaml; default: full)")
+    p.add_argument("--submission", type=int, action="append",
+                   help="use this stored submission id instead of the latest for its council and year (repeatable)")
     p.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     p.set_defaults(func=cmd_run)
 

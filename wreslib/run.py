@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import papermill as pm
 
 from wreslib.audit import AUDITOR_COPY, export_auditor_copy
@@ -274,10 +275,12 @@ def plan_reports(
     formats: Sequence[str] = DEFAULT_FORMATS,
     renderer: str = "auto",
     audiences: Sequence[str] = ("full",),
+    submissions: Sequence[int] = (),
 ) -> list[ReportTask]:
     """The tasks for a year: every council with a submission that year (or those named), once per
     audience, and the nation. A council's tasks depend on every council's submissions (England's
-    figures stand beside its own) and on its own params/authorities/<CODE>.yaml, if it has one."""
+    figures stand beside its own) and on its own params/authorities/<CODE>.yaml, if it has one.
+    ``submissions`` names stored submissions to use instead of the latest for their council and year."""
     config = load_config(params_dir)
     unknown = [a for a in audiences if a not in config.audiences]
     if unknown or not audiences:
@@ -287,6 +290,18 @@ def plan_reports(
     engine = select_renderer(renderer)
     with Store(store_path, read_only=True) as store:
         latest = store.latest(up_to_year=year)
+        if submissions:
+            history = store.submissions()
+    if submissions:
+        named = history[history["submission_id"].isin([int(i) for i in submissions])].drop(columns="latest")
+        unknown_ids = sorted(set(int(i) for i in submissions) - set(named["submission_id"]))
+        if unknown_ids or named.duplicated(["authority_code", "year"]).any() or (named["year"] > year).any():
+            raise ReportError(f"cannot use submission(s) {', '.join(map(str, submissions))}: give ids held in "
+                              f"{store_path}, at most one per council and year, for {year} or earlier "
+                              f"(unknown: {', '.join(map(str, unknown_ids)) or 'none'}); see `wres submissions`")
+        replaced = latest.set_index(["authority_code", "year"]).index.isin(
+            named.set_index(["authority_code", "year"]).index)
+        latest = pd.concat([latest[~replaced], named], ignore_index=True)
     this_year = sorted(latest.loc[latest["year"] == year, "authority_code"].unique())
     if authorities:
         missing = sorted(set(authorities) - set(this_year))
