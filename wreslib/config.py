@@ -269,9 +269,13 @@ class CouncilParams:
         return found
 
     def to_record(self) -> dict[str, Any]:
+        """Paths relative to params/, so the record is the same wherever the project is checked out."""
         record = asdict(self)
-        record["path"] = str(self.path)
-        record["logo"] = str(self.logo) if self.logo else None
+        record["path"] = f"{COUNCIL_PARAMS_DIR}/{self.path.name}"
+        if self.logo:
+            logo = Path(self.logo)
+            inside = logo.is_relative_to(self.path.parent.parent)
+            record["logo"] = str(logo.relative_to(self.path.parent.parent)) if inside else logo.name
         return record
 
 

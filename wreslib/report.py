@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wreslib.audit import how_made
 from wreslib.authorities import load_authorities
 from wreslib.charts import (
     SERVICE_LABEL,
@@ -1063,7 +1064,7 @@ def method(data: ReportData) -> list:
                 "were. Staff whose ethnicity we do not know are left out. The figures for England add up the "
                 "numbers of every council that took part. Numbers from 1 to "
                 f"{c.small_numbers - 1} are shown as <{c.small_numbers}, and some others as [c], so that no one can "
-                "be identified.\n"]
+                "be identified.\n", *_how_made(data)]
     text = [
         "Each indicator is a relative likelihood: the rate for Global Majority staff divided by the rate for white "
         "staff. A value of 1 means equal likelihood. Staff whose ethnicity is unknown are left out of every rate.",
@@ -1089,23 +1090,21 @@ def method(data: ReportData) -> list:
             "hidden as [c] where they would let a hidden count be worked out, a ratio built on a hidden count is "
             f"withheld, and staff totals are rounded to the nearest {c.national_staff_rounding}.",
         ]
-        return ["## How the figures were made\n", "\n\n".join(text) + "\n"]
+        return ["## How the figures were made\n", "\n\n".join(text) + "\n", *_how_made(data)]
     text.append("England's figures pool the latest submissions of every council that took part in each year, "
                 "computed the same way.")
     if data.audience.published:
         text.append(f"Counts from 1 to {c.small_numbers - 1} are shown as <{c.small_numbers}, further counts are "
                     "hidden as [c] where they would let a hidden count be worked out, and a rate or ratio built on a "
                     "hidden count is withheld.")
-    subs = data.submissions.sort_values("year")
-    table = pd.DataFrame({
-        "Year": subs["year"].astype(str),
-        "Submission": subs["submission_id"].astype(str),
-        "File": subs["file_name"],
-        "Received (UTC)": subs["received_at"].astype(str).str.slice(0, 16),
-        "SHA-256 (first 16 digits)": subs["sha256"].str.slice(0, 16),
-    })
-    return ["## How the figures were made\n", "\n\n".join(text) + "\n",
-            markdown_table(table, align=["l", "r", "l", "l", "l"], caption="Submissions used")]
+    return ["## How the figures were made\n", "\n\n".join(text) + "\n", *_how_made(data)]
+
+
+def _how_made(data: ReportData) -> list[str]:
+    """The closing audit note (code version, parameters, every input's hash) from wreslib.audit."""
+    authority = None if data.is_national else data.authority_code
+    return ["## How this report was made\n",
+            how_made(data.config, data.submissions, year=data.year, authority_code=authority)]
 
 
 def appendix(data: ReportData) -> list:
