@@ -187,11 +187,6 @@ def _authority_codes() -> frozenset[str]:
     return frozenset(load_authorities()["gss_code"])
 
 
-def _group_map(config: Config) -> dict[str, str]:
-    """Detailed code → group; group codes map to themselves."""
-    return {**config.ethnicity_group, **{g: g for g in GROUPS}}
-
-
 def _style_map(config: Config) -> dict[str, str]:
     """Which style each code belongs to; codes in both (``unknown``) belong to neither."""
     detailed, grouped = set(config.ethnicity_group), set(GROUPS)
@@ -521,7 +516,7 @@ class _Totals:
 def _group_totals(frame: pd.DataFrame, config: Config) -> _Totals:
     rows = frame["source_row"] if "source_row" in frame else pd.Series(-1, index=frame.index)
     grouped = pd.DataFrame({"service": frame["service"], "measure": frame["measure"],
-                            "group": frame["ethnicity"].map(_group_map(config)),
+                            "group": frame["ethnicity"].map(config.group_of),
                             "count": frame["count"], "source_row": rows}).groupby(
         ["service", "measure", "group"], sort=False)
     count = {k: int(v) for k, v in grouped["count"].sum().items()}

@@ -79,6 +79,12 @@ class Config:
     source_sha256: dict[str, str] = field(default_factory=dict)
 
     @property
+    def group_of(self) -> dict[str, str]:
+        """Ethnic group of every code a submission may use: the detailed codes by this grouping,
+        and the three group codes of a grouped-style submission as themselves."""
+        return dict(self.ethnicity_group) | {g: g for g in GROUPS}
+
+    @property
     def z(self) -> float:
         """Normal quantile for the two-sided interval (1.959964 at 95%)."""
         return NormalDist().inv_cdf(0.5 + self.confidence_level / 2)

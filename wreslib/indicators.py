@@ -38,8 +38,7 @@ def group_counts(counts: pd.DataFrame, config: Config) -> pd.DataFrame:
     The ``all`` service is the sum of adults and children, and only exists for a measure
     submitted for every service the council returned: a partial sum would mislead.
     """
-    group_of = dict(config.ethnicity_group) | {g: g for g in GROUPS}
-    frame = counts.assign(group=counts["ethnicity"].map(group_of))
+    frame = counts.assign(group=counts["ethnicity"].map(config.group_of))
     if frame["group"].isna().any():
         bad = sorted(frame.loc[frame["group"].isna(), "ethnicity"].unique())
         raise ValueError(f"ethnicity codes not in the configured grouping: {', '.join(map(str, bad))}")

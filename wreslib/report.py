@@ -193,7 +193,7 @@ def _group_totals(store: Store, submission_ids: Sequence[int], config: Config) -
     store passes a seventh of the rows to pandas, which saves about half a second in every
     council's report. The rows keep the canonical columns, with the group as the ethnicity.
     """
-    mapping = {**config.ethnicity_group, **{g: g for g in ("white", "global_majority", "unknown")}}
+    mapping = config.group_of
     grouping = pd.DataFrame({"ethnicity": list(mapping), "ethnic_group": list(mapping.values())})
     store.con.register("wres_grouping", grouping)
     try:
@@ -1157,7 +1157,7 @@ def ethnicity_table(data: ReportData) -> str:
     labels = dict(data.config.ethnicity_label) | {g: data.config.group_label[g] + " (grouped only)"
                                                   for g in data.config.group_label if g != "unknown"}
     order = [e for e in [*data.config.ethnicity_label, *data.config.group_label] if e in wide.index]
-    group_of = dict(data.config.ethnicity_group) | {g: g for g in data.config.group_label}
+    group_of = data.config.group_of
     table = pd.DataFrame({
         "Ethnic category": [labels.get(e, e) for e in order],
         "Group": [data.config.group_label[group_of[e]] for e in order],
