@@ -1,11 +1,13 @@
 """Indicator arithmetic against values worked out by hand from SPEC §4.
 
 Each expected number below was computed with pencil, calculator and the formulas
-RL = (a1/n1)/(a0/n0), SE(ln RL) = sqrt(1/a1 - 1/n1 + 1/a0 - 1/n0), z = 1.959964.
+RL = (a1/n1)/(a0/n0), SE(ln RL) = sqrt(1/a1 - 1/n1 + 1/a0 - 1/n0), z = 1.959964, and, where a count
+is 0 or equals its denominator, the score interval of SPEC §4 checked against statsmodels' score test.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -49,30 +51,109 @@ def test_appointment_ratio_and_katz_interval(config):
     assert not m2["within_non_adverse_range"]
     assert m2["significant"]
     assert m2["assessment"] == "adverse"
-    assert not m2["corrected"]
+    assert m2["interval_method"] == "katz"
     assert (m2["unknown_events"], m2["unknown_denominator"]) == (1, 4)
 
 
-def test_zero_count_in_one_group_applies_haldane_anscombe(config):
-    # a1=0/100, a0=4/200 -> corrected 0.5/101 and 4.5/201: RL = 0.0049505/0.0223881 = 0.221122
-    # SE = sqrt(1/.5 - 1/101 + 1/4.5 - 1/201) = sqrt(2.207346) = 1.485714; z*SE = 2.911946
-    result = compute_indicators(frame(rows({"staff_in_post": (100, 200, 0), "disciplinary": (0, 4, 0)})), config)
+def test_no_global_majority_events_is_a_ratio_of_zero_never_corrected(config):
+    # 0 of 7 Global Majority staff referred against 4 of 249 white: RL = 0 (SPEC §4, not 3.47 as with +0.5)
+    # score interval (by bisection of the score statistic, and statsmodels): 0 to 26.759; 0 + 4 = 4 events < 10
+    result = compute_indicators(frame(rows({"staff_in_post": (20, 400, 0), "regulated_professionals": (7, 249, 3),
+                                            "ftp_referrals": (0, 4, 0)})), config)
+    m4 = pick(result, "m4")
+    assert m4["relative_likelihood"] == 0.0
+    assert m4["interval_method"] == "score"
+    assert m4["ci_lower"] == 0.0
+    assert m4["ci_upper"] == pytest.approx(26.759, abs=1e-3)
+    assert not m4["significant"]
+    assert m4["assessment"] == "too few to judge"
+    assert m4["small_numbers"]
+
+
+def test_no_white_events_is_not_calculable_but_keeps_its_lower_bound(config):
+    # 2 of 80 against 0 of 100: the ratio is infinite, so not calculable; score lower bound 0.65576, upper unbounded
+    result = compute_indicators(frame(rows({"staff_in_post": (80, 100, 0), "disciplinary": (2, 0, 0)})), config)
     m3 = pick(result, "m3")
-    assert m3["corrected"]
-    assert m3["gm_rate"] == 0.0  # rates are reported uncorrected
-    assert m3["relative_likelihood"] == pytest.approx(0.221122, abs=1e-6)
-    assert m3["ci_lower"] == pytest.approx(0.012023, abs=1e-5)
-    assert m3["ci_upper"] == pytest.approx(4.06700, abs=1e-4)
+    assert pd.isna(m3["relative_likelihood"])
+    assert m3["not_calculable_reason"] == "no events among white staff"
+    assert m3["assessment"] == "not calculable"
+    assert m3["interval_method"] == "score"
+    assert m3["ci_lower"] == pytest.approx(0.65576, abs=1e-5)
+    assert pd.isna(m3["ci_upper"])
     assert not m3["significant"]
-    assert m3["small_numbers"]
+    line = next(ln for ln in indicators_to_csv(result).splitlines() if ",adults,m3," in ln)
+    assert ",,0.6557" in line and ",0.6557555" in line
 
 
-def test_events_equal_to_denominator_are_corrected(config):
-    # a1=10/10, a0=5/10 -> (10.5/11)/(5.5/11) = 1.909091
-    result = compute_indicators(frame(rows({"staff_in_post": (10, 10, 0), "cpd": (10, 5, 0)})), config)
+def test_events_equal_to_denominator_use_the_score_interval_not_statsmodels_lower_bound(config):
+    # 3 of 3 against 1 of 6: RL = 1 / (1/6) = 6.0. statsmodels' confint returns a lower bound of 2.25 here
+    # (TOOLCHAIN.md), but its own score test does not reject θ = 2.0; inverting the score statistic gives 1.2393.
+    result = compute_indicators(frame(rows({"staff_in_post": (3, 6, 0), "cpd": (3, 1, 0)})), config)
     m5 = pick(result, "m5")
-    assert m5["corrected"]
-    assert m5["relative_likelihood"] == pytest.approx(1.909091, abs=1e-6)
+    assert m5["relative_likelihood"] == pytest.approx(6.0)
+    assert m5["interval_method"] == "score"
+    assert m5["ci_lower"] == pytest.approx(1.2393, abs=1e-4)
+    assert m5["ci_upper"] == pytest.approx(36.220, abs=1e-3)
+    assert m5["significant"]
+    assert m5["assessment"] == "too few to judge"  # 3 + 1 events
+
+
+def test_score_interval_bounds_are_where_the_score_test_reaches_z(config):
+    from statsmodels.stats.proportion import confint_proportions_2indep, score_test_proportions_2indep
+
+    from wreslib.indicators import score_interval
+
+    cases = [(0, 7, 4, 249), (3, 3, 1, 6), (0, 5, 4, 249), (12, 12, 30, 60)]
+    lower, upper = score_interval(*(np.array(c) for c in zip(*cases, strict=True)), z=config.z)
+    for (a1, n1, a0, n0), lo, hi in zip(cases, lower, upper, strict=True):
+        for bound in (lo, hi):
+            if bound > 0:
+                z = score_test_proportions_2indep(a1, n1, a0, n0, value=bound, compare="ratio", correction=True)
+                assert abs(z.statistic) == pytest.approx(config.z, abs=1e-4)
+        if a1 == 0:  # where statsmodels is right (a zero count), the two agree
+            ref = confint_proportions_2indep(a1, n1, a0, n0, compare="ratio", method="score", correction=True)
+            assert (lo, hi) == pytest.approx((max(ref[0], 0.0), ref[1]), abs=1e-5)
+
+
+@pytest.mark.parametrize(("gm", "white", "assessment"), [((4, 100), (5, 100), "too few to judge"),
+                                                           ((5, 100), (5, 100), "within range")])
+def test_min_events_to_judge_boundary(config, gm, white, assessment):
+    # 4 + 5 = 9 events: fewer than 10, too few to judge; 5 + 5 = 10: judged (RL 1.00, within range)
+    result = compute_indicators(frame(rows({"staff_in_post": (gm[1], white[1], 0), "leavers": (gm[0], white[0], 0)})),
+                                config)
+    assert pick(result, "m8")["assessment"] == assessment
+
+
+def test_change_between_years_is_called_a_change_only_where_significant(config):
+    from wreslib.indicators import year_changes
+
+    # m8: 2022 80/400 vs 40/400, RL 2.00, SE² = 1/80-1/400+1/40-1/400 = 0.0325; 2024 40/400 vs 40/400, RL 1.00,
+    # SE² = 0.045: z = ln 2 / sqrt(0.0775) = 0.693147 / 0.278388 = 2.490 > 1.96: significant, closer to 1.
+    # m3: 2022 20/400 vs 10/400 (RL 2.00, SE² = 0.05-0.0025+0.1-0.0025 = 0.145); 2024 10/400 vs 10/400 (RL 1.00,
+    # SE² = 0.195): z = 0.693147 / sqrt(0.34) = 1.189: not significant, "no clear change".
+    data = frame(rows({"staff_in_post": (400, 400, 0), "leavers": (80, 40, 0), "disciplinary": (20, 10, 0)},
+                      year=2022),
+                 rows({"staff_in_post": (400, 400, 0), "leavers": (40, 40, 0), "disciplinary": (10, 10, 0)}))
+    changes = year_changes(compute_indicators(data, config), config, 2022, 2024).set_index(["service", "indicator"])
+    m8, m3 = changes.loc[("adults", "m8")], changes.loc[("adults", "m3")]
+    assert m8["change_statistic"] == pytest.approx(2.490, abs=1e-3)
+    assert m8["change_significant"] and m8["change"] == "closer"
+    assert m3["change_statistic"] == pytest.approx(1.189, abs=1e-3)
+    assert not m3["change_significant"] and m3["change"] == "no clear change"
+
+
+def test_pooled_years_sum_the_last_three_years(config):
+    from wreslib.indicators import pooled_years_indicators
+
+    # m3 in 2021..2024: only 2022-2024 pooled (3 years): GM 3+4+5 = 12 of 300, white 6+6+6 = 18 of 900
+    # RL = (12/300) / (18/900) = 0.04 / 0.02 = 2.0
+    data = frame(*(rows({"staff_in_post": (100, 300, 0), "disciplinary": (gm, 6, 0)}, year=y)
+                   for y, gm in ((2021, 50), (2022, 3), (2023, 4), (2024, 5))))
+    m3 = pick(pooled_years_indicators(data, config, 2024), "m3")
+    assert (m3["gm_events"], m3["gm_denominator"], m3["white_events"], m3["white_denominator"]) == (12, 300, 18, 900)
+    assert m3["relative_likelihood"] == pytest.approx(2.0)
+    assert (m3["first_year"], m3["years_pooled"], m3["year"]) == (2022, 3, 2024)
+    assert m3["assessment"] == "adverse"
 
 
 def test_zero_denominator_is_not_calculable_never_zero_or_infinite(config):
@@ -111,7 +192,7 @@ def test_measure_not_submitted_is_missing_not_zero(config):
     assert pd.isna(m9["gm_events"]) and pd.isna(m9["relative_likelihood"])
     assert m9["not_calculable_reason"] == "not submitted: senior managers"
     line = next(ln for ln in indicators_to_csv(result).splitlines() if ",adults,m9," in ln)
-    assert line.startswith(f"{CODE},2024,adults,m9,,100,,100,,0,,,,,,below,,,false,,false,not calculable,")
+    assert line.startswith(f"{CODE},2024,adults,m9,,100,,100,,0,,,,,,below,,,not calculable,,,false,,not submitted")
 
 
 @pytest.mark.parametrize(

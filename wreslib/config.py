@@ -68,6 +68,8 @@ class Config:
     non_adverse_upper: float
     confidence_level: float
     small_numbers: int
+    min_events_to_judge: int
+    pooled_years: int
     national_staff_rounding: int
     min_councils_per_region: int
     first_year: int
@@ -124,6 +126,13 @@ def _fraction(data: dict[str, Any], key: str, path: Path) -> float:
     value = float(_require(data, key, path, (int, float)))
     if not 0 < value < 1:
         raise ConfigError(f"{path}: '{key}' must be between 0 and 1, got {value}")
+    return value
+
+
+def _count(data: dict[str, Any], key: str, path: Path, *, minimum: int) -> int:
+    value = _require(data, key, path, int)
+    if value < minimum:
+        raise ConfigError(f"{path}: '{key}' must be a whole number of at least {minimum}, got {value}")
     return value
 
 
@@ -219,6 +228,8 @@ def load_config(params_dir: str | Path | None = None) -> Config:
         non_adverse_upper=upper,
         confidence_level=_fraction(th, "confidence_level", th_path),
         small_numbers=small,
+        min_events_to_judge=_count(th, "min_events_to_judge", th_path, minimum=1),
+        pooled_years=_count(th, "pooled_years", th_path, minimum=2),
         national_staff_rounding=_require(th, "national_staff_rounding", th_path, int),
         min_councils_per_region=_require(th, "min_councils_per_region", th_path, int),
         first_year=first,
