@@ -60,11 +60,11 @@ def test_scraps_equal_indicators_csv(built, name):
     assert indicators_to_csv(scraps["indicators"]) == csv_text
     from_csv = pd.read_csv(folder / "indicators.csv", keep_default_na=True)
     assert len(from_csv) == len(scraps["indicators"])
-    assert list(from_csv.columns[:21]) == [
+    assert list(from_csv.columns[:23]) == [
         "authority_code", "year", "service", "indicator", "gm_events", "gm_denominator", "white_events",
         "white_denominator", "unknown_events", "unknown_denominator", "gm_rate", "white_rate",
         "relative_likelihood", "ci_lower", "ci_upper", "adverse_when", "within_non_adverse_range", "significant",
-        "corrected", "small_numbers", "suppressed",
+        "assessment", "interval_method", "small_numbers", "suppressed", "suppression_reason",
     ]
 
 

@@ -24,10 +24,11 @@ from wreslib.config import load_config, load_council_params
 from wreslib.errors import ConfigError, ReportError
 from wreslib.funnel import funnel_limits, funnel_parameters, outside_limits
 from wreslib.indicators import compute_indicators, pooled_indicators
+from wreslib.measures import indicators
 from wreslib.publish import publishable
 from wreslib.run import plan_reports
 from wreslib.store import Store
-from wreslib.wording import change_phrase, format_rate, plain_sentence, readable_finding
+from wreslib.wording import change_phrase, finding_sentence, format_rate, readable_finding
 
 YEAR = max(DEMO_YEARS)
 COUNT_COLUMNS = ["gm_events", "gm_denominator", "white_events", "white_denominator", "unknown_events",
@@ -153,21 +154,22 @@ def test_rates_are_whole_per_cent_with_one_decimal_under_ten():
 
 
 def test_plain_sentence_has_no_statistical_terms(config):
-    row = {"service": "all", "relative_likelihood": 0.52, "within_non_adverse_range": False, "significant": True}
-    assert plain_sentence(row, "to be appointed from shortlisting", config) == (
+    m2 = next(i for i in indicators(config) if i.id == "m2")
+    row = {"service": "all", "relative_likelihood": 0.52, "assessment": "adverse", "significant": True}
+    assert finding_sentence(row, m2, config, plain=True) == (
         "Across adults' and children's social care, Global Majority staff were 48% less likely than white staff to "
-        "be appointed from shortlisting. The gap is large enough that it is unlikely to be down to chance.")
-    row = {"service": "adults", "relative_likelihood": None, "suppressed": True}
-    assert plain_sentence(row, "x", config) == ("In adult social care, we do not publish this figure because it rests "
-                                                "on fewer than 10 people, who could otherwise be identified.")
+        "be appointed from shortlisting, a gap too large to put down to chance.")
+    row = {"service": "adults", "relative_likelihood": None, "suppressed": True, "assessment": "withheld",
+           "suppression_reason": "fewer than 10"}
+    assert finding_sentence(row, m2, config, plain=True) == (
+        "In adult social care, we do not publish this figure: a count behind it is fewer than 10.")
 
 
-def test_change_is_judged_by_distance_from_one():
-    assert change_phrase(0.62, 0.70) == "closer to 1 (from 0.62)"
-    assert change_phrase(1.10, 1.40) == "further from 1 (from 1.10)"
-    assert change_phrase(0.80, 1.20) == "closer to 1 (from 0.80)"  # |ln 1.2| 0.18 < |ln 0.8| 0.22
-    assert change_phrase(0.823, 0.818) == "unchanged (0.82)"
-    assert change_phrase(None, 0.5) == "–"
+def test_a_change_is_called_a_change_only_where_significant():
+    assert change_phrase("closer", 2022, 0.62) == "moved closer to equal likelihood since 2022 (from 0.62)"
+    assert change_phrase("further", 2022, 1.10) == "moved further from equal likelihood since 2022 (from 1.10)"
+    assert change_phrase("no clear change", 2022, 1.93) == "no clear change since 2022 (from 1.93)"
+    assert change_phrase(None, 2022, 0.5) == "change since 2022 cannot be judged"
 
 
 def test_data_check_messages_are_put_into_words(config):

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from wreslib.indicators import compute_indicators
+from wreslib.measures import indicators
 from wreslib.publish import publishable
-from wreslib.wording import indicator_sentence, likelihood_phrase
+from wreslib.wording import finding_sentence, likelihood_phrase
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,12 @@ from wreslib.wording import indicator_sentence, likelihood_phrase
         (1.003, "as likely as"),
         (1.25, "25% more likely than"),
         (0.8, "20% less likely than"),
-        (3.1, "210% more likely than"),
+        (3.1, "3.1 times as likely as"),
+        (3.47, "3.5 times as likely as"),
+        (2.004, "twice as likely as"),
+        (2.02, "2.0 times as likely as"),
+        (1.38, "38% more likely than"),
+        (0.996, "as likely as"),
     ],
 )
 def test_likelihood_phrase(ratio, phrase):
@@ -35,13 +41,17 @@ def test_no_phrase_for_impossible_ratios(bad):
 
 
 def test_sentence_for_a_row(config):
-    row = {"service": "adults", "relative_likelihood": 0.5, "ci_lower": 0.261011, "ci_upper": 0.957815}
-    assert indicator_sentence(row, "to be appointed from shortlisting", config) == (
+    m2 = next(i for i in indicators(config) if i.id == "m2")
+    row = {"service": "adults", "relative_likelihood": 0.5, "ci_lower": 0.261011, "ci_upper": 0.957815,
+           "assessment": "adverse", "significant": True}
+    assert finding_sentence(row, m2, config) == (
         "In adult social care, Global Majority staff were half as likely as white staff to be appointed from "
-        "shortlisting (relative likelihood 0.50, 95% confidence interval 0.26 to 0.96)."
+        "shortlisting (relative likelihood 0.50, 95% confidence interval 0.26 to 0.96): outside the non-adverse "
+        "range on the adverse side; the difference from equal likelihood is statistically significant."
     )
-    missing = {"service": "all", "relative_likelihood": float("nan"), "not_calculable_reason": "not submitted: cpd"}
-    assert indicator_sentence(missing, "x", config).endswith("cannot be calculated: not submitted: cpd.")
+    missing = {"service": "all", "relative_likelihood": float("nan"), "assessment": "not calculable",
+               "not_calculable_reason": "not submitted: cpd"}
+    assert finding_sentence(missing, m2, config).endswith("cannot be calculated: not submitted: cpd.")
 
 
 def _grouped(measures):

@@ -110,6 +110,14 @@ SUBSET_RULES = (
 )
 
 
+DENOMINATOR_NOUNS = {
+    "staff_in_post": "staff",
+    "shortlisted": "shortlisted applicants",
+    "regulated_professionals": "staff in regulated professions",
+    "survey_respondents": "survey respondents",
+}
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One relative-likelihood indicator: events over a denominator, per group."""
@@ -121,6 +129,12 @@ class Indicator:
     denominator: str
     adverse_when: str
     phrase: str
+    did: str = ""  # what the counted people did, in the past tense: "were referred to fitness to practise"
+
+    @property
+    def who(self) -> str:
+        """Who the denominator counts, as a noun after "Global Majority" / "white"."""
+        return DENOMINATOR_NOUNS.get(self.denominator, "staff")
 
     def as_row(self) -> dict[str, str]:
         return {
@@ -136,23 +150,29 @@ class Indicator:
 
 _FIXED_INDICATORS = (
     Indicator("m2", "2", "Appointment from shortlisting", "appointed", "shortlisted", "below",
-              "to be appointed from shortlisting"),
+              "to be appointed from shortlisting", "were appointed"),
     Indicator("m3", "3", "Formal disciplinary process", "disciplinary", "staff_in_post", "above",
-              "to enter the formal disciplinary process"),
+              "to enter the formal disciplinary process",
+              "entered the formal disciplinary process"),
     Indicator("m4", "4", "Fitness to practise referral", "ftp_referrals", "regulated_professionals", "above",
-              "to be referred to fitness to practise"),
+              "to be referred to fitness to practise",
+              "were referred to fitness to practise"),
     Indicator("m5", "5", "Non-mandatory CPD", "cpd", "staff_in_post", "below",
-              "to access non-mandatory continuing professional development"),
+              "to access non-mandatory continuing professional development",
+              "accessed non-mandatory CPD"),
     Indicator("m6", "6", "Harassment, bullying or abuse from the public", "hba_public", "survey_respondents",
-              "above", "to report harassment, bullying or abuse from people who use services, relatives or the public"),
+              "above", "to report harassment, bullying or abuse from people who use services, relatives or the public",
+              "reported harassment, bullying or abuse from the public"),
     Indicator("m7a", "7", "Harassment, bullying or abuse from colleagues", "hba_colleagues", "survey_respondents",
-              "above", "to report harassment, bullying or abuse from colleagues"),
+              "above", "to report harassment, bullying or abuse from colleagues",
+              "reported harassment, bullying or abuse from colleagues"),
     Indicator("m7b", "7", "Harassment, bullying or abuse from managers", "hba_managers", "survey_respondents",
-              "above", "to report harassment, bullying or abuse from managers"),
+              "above", "to report harassment, bullying or abuse from managers",
+              "reported harassment, bullying or abuse from managers"),
     Indicator("m8", "8", "Leaving the organisation", "leavers", "staff_in_post", "above",
-              "to leave the organisation"),
+              "to leave the organisation", "left the organisation"),
     Indicator("m9", "9", "Senior manager roles", "senior_managers", "staff_in_post", "below",
-              "to be in a senior manager role"),
+              "to be in a senior manager role", "were senior managers"),
 )
 
 
@@ -169,7 +189,7 @@ def indicators(config: Config) -> tuple[Indicator, ...]:
     """The indicators of SPEC §4, with one m1 indicator per configured pay band."""
     pay = tuple(
         Indicator(f"m1_{b.id}", "1", f"Pay band {b.label}", f"{PAY_BAND_PREFIX}{b.id}", "staff_in_post",
-                  b.adverse_when, f"to be in the pay band {b.label}")
+                  b.adverse_when, f"to be in the pay band {b.label}", f"were in the pay band {b.label}")
         for b in config.pay_bands
     )
     return pay + _FIXED_INDICATORS

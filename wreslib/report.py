@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from wreslib.charts import (
 from wreslib.config import Audience, Config, CouncilParams, load_config, load_council_params
 from wreslib.errors import ReportError
 from wreslib.funnel import funnel_curve, funnel_points, outside_limits
-from wreslib.indicators import compute_indicators, pooled_indicators
+from wreslib.indicators import compute_indicators, pooled_indicators, pooled_years_indicators, year_changes
 from wreslib.measures import (
     ALL_SERVICES,
     METRIC_TITLES,
@@ -50,17 +50,17 @@ from wreslib.publish import publishable, withhold_small_ratios
 from wreslib.store import Store
 from wreslib.tables import format_count, markdown_table
 from wreslib.wording import (
+    JUDGED,
+    SERVICE_IN,
     assessment_label,
-    assessment_sentence,
     capitalise,
     change_phrase,
+    finding_sentence,
     format_interval,
     format_percent,
     format_rate,
     format_ratio,
-    indicator_sentence,
     likelihood_phrase,
-    plain_sentence,
     readable_finding,
     readable_reason,
 )
@@ -145,6 +145,12 @@ class ReportData:
     def england_ratios(self) -> dict[tuple[str, str, int], float]:
         return _ratio_lookup(self.national) if self.national is not None else {}
 
+    @cached_property
+    def changes(self) -> pd.DataFrame:
+        """Each indicator's change from the first year with data to this one, judged by SPEC §4's test."""
+        years = sorted(int(y) for y in self.indicators["year"].unique())
+        return year_changes(self.indicators, self.config, years[0], self.year)
+
     def england(self, year: int | None = None) -> pd.DataFrame | None:
         """England's figures for a year (default: the report's), or None in the national report."""
         if self.national is None:
@@ -160,6 +166,7 @@ class AuthorityData(ReportData):
     name: str
     region: str
     council: CouncilParams | None
+    pooled_years: pd.DataFrame | None = None  # the last years pooled, where this year is too few to judge (SPEC §4)
 
 
 @dataclass
@@ -239,6 +246,7 @@ def load_authority(store_path: str | Path, authority_code: str, year: int,
         national_counts = _group_totals(store, everyone.loc[everyone["year"] <= year, "submission_id"].tolist(),
                                         config)
     computed = compute_indicators(counts, config)
+    shown = publishable(computed, config) if chosen.published else computed
     return AuthorityData(
         place=str(councils.loc[authority_code, "name"]),
         year=int(year),
@@ -246,14 +254,39 @@ def load_authority(store_path: str | Path, authority_code: str, year: int,
         audience=chosen,
         submissions=subs.reset_index(drop=True),
         counts=counts,
-        indicators=publishable(computed, config) if chosen.published else computed,
+        indicators=shown,
         national=publishable(pooled_indicators(national_counts, config), config),
         findings=findings,
         authority_code=authority_code,
         name=str(councils.loc[authority_code, "name"]),
         region=str(councils.loc[authority_code, "region"]),
         council=load_council_params(params_dir, authority_code),
+        pooled_years=pooled_beside(shown, pooled_years_indicators(counts, config, int(year)), config, chosen.published),
     )
+
+
+def pooled_beside(shown: pd.DataFrame, pooled: pd.DataFrame, config: Config, published: bool) -> pd.DataFrame:
+    """Pooled-years rows for the indicators and services this year is too few to judge on.
+
+    Only rows that pool more than one year, and, in a published report, only where every yearly
+    count they add up is itself shown and no pooled count is small: a pooled total beside a hidden
+    yearly count would let the hidden one be worked out by subtraction.
+    """
+    keys = ["service", "indicator"]
+    this_year = shown[(shown["year"] == pooled["year"].max()) & shown["assessment"].eq("too few to judge")] \
+        if len(pooled) else shown.iloc[0:0]
+    chosen = pooled.merge(this_year[keys], on=keys)
+    chosen = chosen[chosen["years_pooled"] > 1]
+    if published and len(chosen):
+        counts = ["gm_events", "gm_denominator", "white_events", "white_denominator",
+                  "unknown_events", "unknown_denominator"]
+        years = shown[shown["year"] >= chosen["first_year"].min()]
+        hidden = years[counts].astype("string").isin(["[c]", f"<{config.small_numbers}"]).any(axis=1)
+        blocked = years.loc[hidden, keys].drop_duplicates()
+        chosen = chosen.merge(blocked.assign(_blocked=True), on=keys, how="left")
+        small = ((chosen[counts] >= 1) & (chosen[counts] < config.small_numbers)).any(axis=1)
+        chosen = chosen[chosen["_blocked"].isna() & ~small].drop(columns="_blocked")
+    return chosen.reset_index(drop=True)
 
 
 def load_national(store_path: str | Path, year: int, submission_ids: Sequence[int] = (),
@@ -503,6 +536,11 @@ def workforce(data: ReportData) -> list:
     table["Unknown share"] = staff["unknown_share"].map(format_percent)
     text = ""
     share = _all(staff)
+    if len(share) and pd.isna(share.iloc[0]["gm_share_of_denominator"]):
+        text = ("The Global Majority share of staff in post is not shown: "
+                + ("a count behind it is withheld to protect privacy" if share.iloc[0].get("suppressed") is True
+                   else "the ethnicity of staff in post is not known") + ".\n")
+        share = share.iloc[0:0]
     if len(share):
         text = (f"Global Majority staff make up {format_percent(share.iloc[0]['gm_share_of_denominator'])} of staff "
                 "in post whose ethnicity is known")
@@ -517,55 +555,75 @@ def workforce(data: ReportData) -> list:
                                           "Majority share of staff whose ethnicity is known)")]
 
 
+def _judged_counts(rows: pd.DataFrame) -> dict[str, int]:
+    """How many rows have each assessment, and how many judged ones are significant (SPEC §4)."""
+    significant = rows["significant"].astype("boolean").fillna(False).astype(bool)
+    counts = {a: int((rows["assessment"] == a).sum()) for a in (*JUDGED, "too few to judge", "not calculable",
+                                                                 "withheld")}
+    counts |= {f"{a}, significant": int(((rows["assessment"] == a) & significant).sum()) for a in JUDGED}
+    return counts
+
+
+def _of(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def key_messages(data: ReportData) -> str:
-    """The headline summary: adverse findings first (significant ones, then the largest gaps), in the
-    audience's words; a summary-only audience gets the short form without intervals."""
+    """The headline summary, driven by each indicator's assessment and its significance.
+
+    Adverse findings first (significant ones, then the largest gaps); too few to judge is said as
+    the counts; a summary-only audience gets the short form without intervals.
+    """
     by_id = _by_id(data.config)
     rows = _all(data.current)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.abs(np.log(_floats(rows["relative_likelihood"])))
     significant = rows["significant"].astype("boolean").fillna(False).astype(bool)
     rows = rows.assign(_gap=gap, _sig=significant).sort_values(["_sig", "_gap"], ascending=False, kind="stable")
+    n = _judged_counts(rows)
     adverse = rows[rows["assessment"] == "adverse"]
-    favourable = rows[rows["assessment"] == "favourable to Global Majority staff"]
-    within = rows[rows["assessment"] == "non-adverse"]
-    not_shown = rows[rows["relative_likelihood"].isna()]
-    calculable = len(rows) - len(not_shown)
-    compact = data.audience.brief
+    favourable = rows[rows["assessment"] == "favourable"]
+    within = rows[rows["assessment"] == "within range"]
+    too_few = rows[rows["assessment"] == "too few to judge"]
+    withheld = rows[rows["assessment"] == "withheld"]
+    missing = rows[rows["assessment"] == "not calculable"]
+    judged = len(adverse) + len(favourable) + len(within)
     c = data.config
+    subject = _who(data)
 
     def line(row) -> str:
         ind = by_id[row["indicator"]]
-        sentence = f"{_who(data)} were {likelihood_phrase(_value(row, 'relative_likelihood'))} white staff {ind.phrase}"
-        if data.plain:
-            return f"- {sentence}."
+        sentence = finding_sentence(row, ind, c, service_lead=False, plain=data.plain, subject=subject)
         england = _england_ratio(data, row["indicator"])
-        detail = f"{'' if compact else 'relative likelihood '}{format_ratio(row['relative_likelihood'])}"
-        if not compact:
-            detail += f", 95% interval {format_interval(row['ci_lower'], row['ci_upper'])}"
-        if not row["_sig"]:
-            detail += ", not significant"
-        if np.isfinite(england):
-            detail += f"; England {format_ratio(england)}"
-        return f"- {sentence} ({detail})."
+        if not data.plain and np.isfinite(england):
+            sentence += f" England: {format_ratio(england)}."
+        return f"- {short_label(ind)}: {sentence}"
 
     def names(frame: pd.DataFrame) -> str:
         return "; ".join(short_label(by_id[k]) for k in frame["indicator"])
 
-    if calculable == 0:
-        lead = (f"None of the {len(rows)} {'measures' if data.plain else 'indicators'} for all services "
-                + ("can be published this year: the numbers of people are too small to share without identifying "
-                   "someone, or data were missing." if data.plain else "could be calculated or published."))
+    noun = "measure" if data.plain else "indicator"
+    if judged == 0:
+        lead = (f"None of the {len(rows)} {noun}s for all services can be judged this year: "
+                + ", ".join(part for part in (
+                    f"{len(too_few)} rest on too few events to compare" if len(too_few) else "",
+                    f"{len(withheld)} are not published to protect privacy" if len(withheld) else "",
+                    f"{len(missing)} cannot be calculated" if len(missing) else "") if part) + ".")
     elif data.plain:
-        lead = (f"We could compare the two groups on {calculable} of {len(rows)} measures across adults' and "
-                f"children's social care. Global Majority staff fared clearly worse than white staff on "
-                f"{len(adverse)}, the groups were broadly equal on {len(within)}, and Global Majority staff fared "
-                f"better on {len(favourable)}.")
+        lead = (f"We could compare the two groups on {judged} of {len(rows)} measures across adults' and children's "
+                f"social care. Global Majority staff fared worse than white staff on {len(adverse)} "
+                f"({n['adverse, significant']} clearly; on the rest the gap could be chance), the groups were broadly "
+                f"equal on {len(within)}, and Global Majority staff fared better on {len(favourable)} "
+                f"({n['favourable, significant']} clearly).")
     else:
-        lead = (f"Of {len(rows)} indicators for all services, {calculable} could be calculated: {len(adverse)} "
-                f"{'is' if len(adverse) == 1 else 'are'} outside the non-adverse range ({c.non_adverse_lower:.2f} "
-                f"to {c.non_adverse_upper:.2f}) on the adverse side, {len(within)} within it and "
-                f"{len(favourable)} favourable to Global Majority staff.")
+        lead = (f"Of {len(rows)} indicators for all services, {judged} can be judged: {len(adverse)} "
+                f"{'is' if len(adverse) == 1 else 'are'} outside the non-adverse range ({c.non_adverse_lower:.2f} to "
+                f"{c.non_adverse_upper:.2f}) on the adverse side ({n['adverse, significant']} significantly), "
+                f"{len(within)} within it and {len(favourable)} favourable to Global Majority staff "
+                f"({n['favourable, significant']} significantly).")
+        if len(too_few):
+            verb = "rests" if len(too_few) == 1 else "rest"
+            lead += f" {_of(len(too_few), 'indicator')} {verb} on too few events to judge."
     parts = [f"{lead}\n"]
     if len(adverse):
         parts.append(("Where Global Majority staff fared worse:" if data.plain else "Adverse:") + "\n")
@@ -576,12 +634,21 @@ def key_messages(data: ReportData) -> str:
         parts.append("\n".join(line(r) for r in favourable.to_dict("records")) + "\n")
     if len(within):
         parts.append(f"{'Broadly equal' if data.plain else 'Within the non-adverse range'}: {names(within)}.\n")
-    withheld = not_shown[not_shown["suppressed"].astype("boolean").fillna(False).astype(bool)]
-    missing = not_shown.drop(index=withheld.index)
+    if len(too_few):
+        parts.append(("Too few to compare" if data.plain else "Too few to judge") + ":\n")
+        parts.append("\n".join(f"- {short_label(by_id[r['indicator']])}: "
+                               + finding_sentence(r, by_id[r["indicator"]], c, service_lead=False, plain=data.plain)
+                               for r in too_few.to_dict("records")) + "\n")
     if len(withheld):
-        parts.append(f"Not published because they rest on fewer than {c.small_numbers} people: {names(withheld)}.\n")
+        primary = withheld["suppression_reason"].astype("string").fillna("").str.startswith("fewer")
+        why = {True: f"a count under {c.small_numbers}", False: "to protect a small number elsewhere"}
+        parts.append("Not published to protect privacy: "
+                     + "; ".join(f"{short_label(by_id[k])} ({why[bool(p)]})"
+                                 for k, p in zip(withheld["indicator"], primary, strict=True)) + ".\n")
     if len(missing):
-        parts.append(f"{'Could not be worked out' if data.plain else 'Not calculable'}: {names(missing)}.\n")
+        parts.append(f"{'Could not be worked out' if data.plain else 'Not calculable'}: "
+                     + "; ".join(f"{short_label(by_id[r.indicator])} ({readable_reason(r.not_calculable_reason)})"
+                                 for r in missing.itertuples()) + ".\n")
     return "\n".join(parts)
 
 
@@ -616,17 +683,20 @@ def status_table(data: ReportData) -> str:
 def overview_chart(data: ReportData) -> Chart:
     rows = _all(data.current)
     labels = rows["indicator"].map(_labels(data.config))
-    adverse = int((rows["assessment"] == "adverse").sum())
+    n = _judged_counts(rows)
+    adverse, sure = n["adverse"], n["adverse, significant"]
     national = None
     if not data.is_national:
         national = pd.Series([_england_ratio(data, k) for k in rows["indicator"]])
-    verb = "is" if adverse == 1 else "are"
     if data.plain:
-        title = f"Global Majority staff fared clearly worse on {adverse} of {len(rows)} measures"
+        title = (f"Global Majority staff fared worse on {adverse} of {len(rows)} measures ({sure} clearly; the rest "
+                 "could be chance)")
         subtitle = (f"{data.place}, {data.year}: how likely Global Majority staff were to experience each thing, "
                     "compared with white staff; lines show the likely range")
     else:
-        title = f"{adverse} of {len(rows)} indicators {verb} outside the non-adverse range on the adverse side"
+        verb = "is" if adverse == 1 else "are"
+        title = (f"{adverse} of {len(rows)} indicators {verb} outside the non-adverse range on the adverse side, "
+                 f"{sure} significantly")
         subtitle = (f"{data.place}, {data.year}: relative likelihood (Global Majority ÷ white) with 95% confidence "
                     "interval, all services, log scale")
     return ratio_chart(rows, labels, data.config, place=data.place, national=national, title=title,
@@ -647,6 +717,18 @@ def summary(data: ReportData) -> list:
     return blocks
 
 
+def _change_cell(data: ReportData, indicator: str) -> str:
+    found = data.changes[(data.changes["indicator"] == indicator) & (data.changes["service"] == ALL_SERVICES)]
+    if found.empty:
+        return "cannot be judged"
+    row = found.iloc[0]
+    change = row["change"]
+    if pd.isna(change):
+        return "cannot be judged"
+    words = {"closer": "closer to 1", "further": "further from 1", "no clear change": "no clear change"}[change]
+    return f"{words} (from {format_ratio(row['relative_likelihood_since'])})"
+
+
 def trend_table(data: ReportData, *, assessment: bool = False) -> str:
     """All-services ratio of every indicator in every year with data, and England's this year; with
     ``assessment``, this year's assessment in place of the change since the first year."""
@@ -662,8 +744,7 @@ def trend_table(data: ReportData, *, assessment: bool = False) -> str:
             entry[f"Assessment {data.year}"] = (_assessment(current.loc[ind.id].to_dict(), data)
                                                 if ind.id in current.index else "–")
         elif len(years) > 1:
-            entry[f"Since {years[0]}"] = change_phrase(_ratio_in(data, ind.id, years[0]),
-                                                       _ratio_in(data, ind.id, data.year))
+            entry[f"Since {years[0]}"] = _change_cell(data, ind.id)
         rows.append(entry)
     frame = pd.DataFrame(rows)
     align = ["l"] + ["r"] * (len(frame.columns) - 1)
@@ -673,8 +754,18 @@ def trend_table(data: ReportData, *, assessment: bool = False) -> str:
                                                       f"services, {data.place}")
 
 
+def trend_counts(data: ReportData) -> dict[str, int]:
+    """How many all-services indicators moved closer to or further from 1 by more than chance explains."""
+    rows = data.changes[data.changes["service"] == ALL_SERVICES]
+    change = rows["change"].astype("string")
+    return {"closer": int(change.eq("closer").sum()), "further": int(change.eq("further").sum()),
+            "no clear change": int(change.eq("no clear change").sum()), "not judged": int(change.isna().sum()),
+            "total": len(indicators(data.config))}
+
+
 def trends(data: ReportData) -> list:
-    """Every indicator over the years (one chart of small panels, and its table)."""
+    """Every indicator over the years (one chart of small panels, and its table); a change is called
+    a change only where it is significant (SPEC §4)."""
     if not data.shows("trends"):
         return []
     heading = "## Change since earlier years\n" if data.is_national else "## Trends\n"
@@ -685,22 +776,26 @@ def trends(data: ReportData) -> list:
     national = None
     if data.national is not None:
         national = _all(data.national[data.national["year"].isin(years)])[["indicator", "year", "relative_likelihood"]]
-    moved = []
-    for ind in indicators(data.config):
-        first, last = _ratio_in(data, ind.id, years[0]), _ratio_in(data, ind.id, years[-1])
-        if np.isfinite(first) and np.isfinite(last):
-            moved.append(abs(math.log(last)) < abs(math.log(first)))
-    intro = (f"Between {years[0]} and {years[-1]}, {sum(moved)} of {len(moved)} indicators moved closer to 1 "
-             "(equal likelihood). A change within the confidence intervals may be due to chance.")
+    n = trend_counts(data)
+    first = years[0]
+    moved = n["closer"] + n["further"]
+    intro = (f"Between {first} and {years[-1]}, {n['closer']} of {n['total']} indicators moved closer to equal "
+             f"likelihood and {n['further']} moved further from it by more than chance would explain. "
+             f"{n['no clear change']} show no clear change")
+    intro += (f", and for {n['not judged']} the change cannot be judged (a ratio is missing, withheld or rests on a "
+              "zero or complete count in one of the years)." if n["not judged"] else ".")
     if data.audience.brief:
         intro += " The summary table above gives the figures."
     if data.is_national:
         intro += (" Councils taking part differ from year to year, so part of any change reflects who took part.")
+    title = (f"No indicator changed clearly since {first}" if moved == 0 else
+             f"{n['closer']} of {n['total']} indicators moved closer to equal likelihood since {first}, "
+             f"{n['further']} further from it")
     return [
         heading,
         intro + "\n",
         trends_chart(history, _labels(data.config), data.config, place=data.place, national_history=national,
-                     title=f"{sum(moved)} of {len(moved)} indicators moved closer to equal likelihood since {years[0]}",
+                     title=title,
                      subtitle=f"{data.place}, {years[0]}–{years[-1]}: relative likelihood (Global Majority ÷ white), "
                               "all services, log scale"),
     ] + ([] if data.audience.brief and data.shows("summary") else [trend_table(data)])
@@ -727,11 +822,16 @@ def counts_table(rows: pd.DataFrame, ind: Indicator, data: ReportData) -> str:
 
 def ratio_table(rows: pd.DataFrame, history: pd.DataFrame, ind: Indicator, data: ReportData) -> str:
     """The chart's figures: this year by service, and all services in earlier years."""
-    frame = pd.concat([rows[rows["service"] != ALL_SERVICES], history], ignore_index=True)
+    pooled = _pooled_rows(data, ind)
+    frame = pd.concat([rows[rows["service"] != ALL_SERVICES], history, pooled], ignore_index=True)
+    year_label = frame["year"].astype(str)
+    if len(pooled):
+        is_pooled = frame["years_pooled"].notna().to_numpy()
+        year_label[is_pooled] = [_pooled_label(r) for r in frame[is_pooled].to_dict("records")]
     ratio, interval = ("Times as likely", "Likely range") if data.plain else ("Relative likelihood", "95% interval")
     table = pd.DataFrame({
         "Service": frame["service"].map(SERVICE_LABEL),
-        "Year": frame["year"].astype(str),
+        "Year": year_label,
         ratio: frame["relative_likelihood"].map(format_ratio),
         interval: [format_interval(lo, hi) for lo, hi in zip(frame["ci_lower"], frame["ci_upper"], strict=True)],
     })
@@ -746,40 +846,61 @@ def ratio_table(rows: pd.DataFrame, history: pd.DataFrame, ind: Indicator, data:
     return markdown_table(table, align=align, caption=f"{ind.title}: {what} by service and year, {data.place}")
 
 
+def _pooled_rows(data: ReportData, ind: Indicator) -> pd.DataFrame:
+    pooled = getattr(data, "pooled_years", None)
+    if pooled is None or pooled.empty:
+        return pd.DataFrame()
+    return pooled[pooled["indicator"] == ind.id]
+
+
+def _pooled_label(row) -> str:
+    return f"{int(row['first_year'])}–{int(row['year'])} pooled"
+
+
+def _continued(sentence: str) -> str:
+    """A sentence continued after a colon: its first word in lower case, unless it is a name."""
+    return sentence if sentence.startswith("Global Majority") else sentence[:1].lower() + sentence[1:]
+
+
 def _indicator_text(rows: pd.DataFrame, history: pd.DataFrame, ind: Indicator, data: ReportData) -> str:
     records = rows.to_dict("records")
-    sentence = plain_sentence if data.plain else indicator_sentence
-    reasons = {("withheld" if r.get("suppressed") is True else r.get("not_calculable_reason"))
-               for r in records if pd.isna(r["relative_likelihood"])}
-    if records and rows["relative_likelihood"].isna().all() and len(reasons) == 1:
-        sentences = [sentence(records[-1], ind.phrase, data.config, service_lead=False)]  # one reason for all
+    c = data.config
+    say = partial(finding_sentence, ind=ind, config=c, plain=data.plain)
+    reasons = {(r.get("assessment"), r.get("suppression_reason"), r.get("not_calculable_reason"))
+               for r in records}
+    if records and rows["relative_likelihood"].isna().all() and len(reasons) == 1 \
+            and records[-1].get("assessment") != "too few to judge":
+        sentences = [say(records[-1], service_lead=False)]  # one reason for all
     else:
-        sentences = [sentence(r, ind.phrase, data.config) for r in records]
-    top = _all(rows).to_dict("records")
-    if top and not data.plain:
-        sentences.append(assessment_sentence(top[0], data.config))
-    england = _england_ratio(data, ind.id)
-    if np.isfinite(england):
-        if data.plain:
-            sentences.append(f"Across England, Global Majority staff were {likelihood_phrase(england)} white staff "
-                             f"{ind.phrase}.")
-        else:
-            sentences.append(f"For England as a whole the relative likelihood is {format_ratio(england)}.")
-    years = history.dropna(subset=["relative_likelihood"])
-    if len(years) > 1 and not data.plain and int(years.iloc[-1]["year"]) == data.year:
-        first, last = years.iloc[0], years.iloc[-1]
-        sentences.append(f"Since {int(first['year'])} it has moved "
-                         f"{change_phrase(first['relative_likelihood'], last['relative_likelihood'])}.")
+        sentences = [say(r) for r in records]
+    for row in _pooled_rows(data, ind).to_dict("records"):
+        where = SERVICE_IN.get(row["service"], "adults' and children's social care")
+        sentences.append(f"Pooling {int(row['first_year'])}–{int(row['year'])} in {where}: "
+                         + _continued(say(row, service_lead=False)))
+    england = data.england()
+    if england is not None:
+        eng = _all(england[england["indicator"] == ind.id]).to_dict("records")
+        if eng and eng[0].get("assessment") in JUDGED:
+            text = say(eng[0], service_lead=False)
+            sentences.append(("Across England, " if data.plain else "For England as a whole: ") + text)
+    if not data.plain and len(_years(data)) > 1:
+        change = data.changes[(data.changes["indicator"] == ind.id) & (data.changes["service"] == ALL_SERVICES)]
+        if len(change) and pd.notna(change.iloc[0]["change"]):
+            row = change.iloc[0]
+            phrase = change_phrase(row["change"], int(row["since"]), row["relative_likelihood_since"])
+            sentences.append(f"All services: {phrase}.")
     return " ".join(s for s in sentences if s) + "\n"
 
 
 def _indicator_chart(rows: pd.DataFrame, history: pd.DataFrame, ind: Indicator, data: ReportData) -> Chart:
     top = _all(rows).to_dict("records")
-    ratio = _value(top[0], "relative_likelihood") if top else math.nan
-    if np.isfinite(ratio):
-        title = f"{ind.title}: Global Majority staff {likelihood_phrase(ratio)} white staff"
+    row = top[0] if top else {"assessment": "not calculable"}
+    ratio = _value(row, "relative_likelihood") if top else math.nan
+    assessment = row.get("assessment")
+    if assessment in JUDGED and np.isfinite(ratio) and ratio > 0:
+        sure = "" if row.get("significant") is True else " (could be chance)"
+        title = f"{ind.title}: Global Majority staff {likelihood_phrase(ratio)} white staff{sure}"
     else:
-        assessment = top[0]["assessment"] if top else "not calculable"
         title = f"{ind.title}: {assessment_label(assessment, plain=data.plain).lower()}"
     national_service = national_history = None
     if not data.is_national:
@@ -876,25 +997,28 @@ def indicator_sections(data: ReportData) -> Iterator[list]:
 
 
 def _theme_status(data: ReportData, metrics: tuple[str, ...]) -> str:
+    """What the indicators behind a theme show, counted by assessment: too few to judge and withheld
+    figures are never counted as adverse or favourable."""
     rows = _all(data.current)
     by_id = _by_id(data.config)
-    if data.audience.brief and metrics != ("all",):
-        chosen = rows[rows["indicator"].map(lambda k: by_id[k].metric in metrics)]
-        adverse = int((chosen["assessment"] == "adverse").sum())
-        return f"{adverse} of {int(chosen['relative_likelihood'].notna().sum())} indicators adverse"
-    if metrics == ("all",):
-        adverse = int((rows["assessment"] == "adverse").sum())
-        known = int(rows["relative_likelihood"].notna().sum())
+    chosen = rows if metrics == ("all",) else rows[rows["indicator"].map(lambda k: by_id[k].metric in metrics)]
+    if metrics == ("all",) or data.audience.brief:
+        n = _judged_counts(chosen)
+        judged = n["adverse"] + n["within range"] + n["favourable"]
+        not_judged = len(chosen) - judged
         if data.plain:
-            return f"Global Majority staff fared worse on {adverse} of {known} measures"
-        return f"{adverse} of {known} indicators adverse"
+            text = (f"Global Majority staff fared worse on {n['adverse']} of {judged} measures that could be compared "
+                    f"({n['adverse, significant']} clearly)")
+        else:
+            text = f"{n['adverse']} of {judged} judged indicators adverse ({n['adverse, significant']} significantly)"
+        return text + (f"; {not_judged} not judged (too few, withheld or not calculable)" if not_judged else "")
     parts = []
-    for row in rows.to_dict("records"):
+    for row in chosen.to_dict("records"):
         ind = by_id[row["indicator"]]
-        if ind.metric in metrics:
-            label = assessment_label(row["assessment"], plain=data.plain).lower()
-            value = "" if data.plain else f" ({format_ratio(row['relative_likelihood'])})"
-            parts.append(f"{short_label(ind)}: {label}{value}")
+        label = assessment_label(row["assessment"], plain=data.plain, significant=row.get("significant")).lower()
+        ratio = row["relative_likelihood"]
+        value = "" if data.plain or row["assessment"] not in JUDGED else f" ({format_ratio(ratio)})"
+        parts.append(f"{short_label(ind)}: {label}{value}")
     return "; ".join(parts)
 
 
@@ -944,7 +1068,7 @@ def unknown_table(data: ReportData) -> tuple[str, list[str]]:
             continue
         entry = {"Measure": capitalise(measure_label(measure, data.config))}
         entry |= {SERVICE_LABEL[s]: format_percent(share(measure, s)) for s in (*SERVICES, ALL_SERVICES)}
-        if share(measure, ALL_SERVICES) > data.config.unknown_share_max:
+        if any(share(measure, s) > data.config.unknown_share_max for s in (*SERVICES, ALL_SERVICES)):
             high.append(measure_label(measure, data.config))
         rows.append(entry)
     caption = f"Unknown ethnicity as a share of each measure, {data.place} {data.year}"
@@ -1011,6 +1135,17 @@ def _national_findings(data: NationalData) -> list:
             markdown_table(table, align=["l", "r"], caption=f"Councils with each data-quality warning, {data.year}")]
 
 
+def warning_topics(data: ReportData) -> str:
+    """'unknown ethnicity above 10% of a measure (2); …': the check's warnings for this submission by kind."""
+    c = data.config
+    per_rule = data.findings.groupby("rule", sort=False).size()
+    return "; ".join(
+        FINDING_TOPICS.get(rule, capitalise(rule.replace("_", " "))).format(
+            unknown=c.unknown_share_max, response=c.survey_response_rate_min, change=c.staff_in_post_change_max
+        ).lower() + f" ({n})"
+        for rule, n in per_rule.items())
+
+
 def caveats(data: ReportData) -> list:
     """A short account of data quality for readers who do not need the detail."""
     if not data.shows("caveats"):
@@ -1045,7 +1180,7 @@ def caveats(data: ReportData) -> list:
                     f"{c.small_numbers} cases in a group and should be read with caution.")
     if len(data.findings):
         warnings = "1 warning" if len(data.findings) == 1 else f"{len(data.findings)} warnings"
-        text.append(f"The data-quality check raised {warnings} for correction; the full report lists them.")
+        text.append(f"The data-quality check raised {warnings} for correction: {warning_topics(data)}.")
     text.append("Intervals show the uncertainty in each ratio; a change from one year to the next that stays within "
                 "them may be due to chance.")
     return ["## Data quality and caveats\n", " ".join(text) + "\n"]
@@ -1068,11 +1203,19 @@ def method(data: ReportData) -> list:
     text = [
         "Each indicator is a relative likelihood: the rate for Global Majority staff divided by the rate for white "
         "staff. A value of 1 means equal likelihood. Staff whose ethnicity is unknown are left out of every rate.",
-        f"Intervals are {c.confidence_level:.0%} Katz log intervals; where one group has no cases, or every member "
-        "of a group has the outcome, the Haldane–Anscombe correction (adding 0.5 to each count of events and 1 to "
-        "each group) is applied and flagged. A ratio is treated as non-adverse between "
-        f"{c.non_adverse_lower:.2f} and {c.non_adverse_upper:.2f} (the four-fifths rule used by the NHS WRES) and "
-        "as significant where its interval excludes 1.",
+        "The ratio shown is always the observed one: no correction is added to any count. Where no Global Majority "
+        "staff had the outcome the ratio is 0, and where no white staff had it no ratio can be calculated.",
+        f"Intervals are {c.confidence_level:.0%} Katz log intervals where every count lies strictly between 0 and its "
+        "group's size, and Miettinen–Nurminen score intervals otherwise (a zero count, or every member of a group "
+        "with the outcome); `interval_method` in `indicators.csv` records which. A ratio is treated as non-adverse "
+        f"between {c.non_adverse_lower:.2f} and {c.non_adverse_upper:.2f} (the four-fifths rule used by the NHS WRES) "
+        "and as significant where its interval excludes 1; a finding that is not significant could be chance.",
+        f"Where the two groups together have fewer than {c.min_events_to_judge} events, the indicator is *too few to "
+        "judge*: its counts are given, and it is counted neither as adverse nor as favourable. A council's report "
+        f"then also shows its last {c.pooled_years} years pooled (counts summed), where that is possible.",
+        "A change between two years is called a change only where it is significant: the difference of the log "
+        "ratios, divided by the square root of the sum of their squared Katz standard errors, exceeds "
+        f"{c.z:.2f}. A year with a score interval has no such standard error, and its change is not judged.",
     ]
     if data.is_national:
         councils = int((data.submissions["year"] == data.year).sum())
@@ -1101,7 +1244,16 @@ def method(data: ReportData) -> list:
 
 
 def _how_made(data: ReportData) -> list[str]:
-    """The closing audit note (code version, parameters, every input's hash) from wreslib.audit."""
+    """The closing audit note (code version, parameters, every input's hash) from wreslib.audit; in plain
+    language a paragraph that says where the audit files are instead of listing hashes."""
+    if data.plain:
+        years = sorted(int(y) for y in data.submissions["year"].unique())
+        return ["## How this report was made\n",
+                f"This report was made by computer code, with no figures typed in by hand, from the data the "
+                f"council sent for {', '.join(map(str, years))}. Beside this report are two files anyone can check: "
+                "`indicators.csv`, with every figure in the report, and `manifest.json`, which records exactly which "
+                "data, settings and code version were used. With them an auditor can re-run the report and show "
+                "that it comes out the same.\n"]
     authority = None if data.is_national else data.authority_code
     return ["## How this report was made\n",
             how_made(data.config, data.submissions, year=data.year, authority_code=authority)]
