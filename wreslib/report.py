@@ -66,6 +66,7 @@ from wreslib.wording import (
 )
 
 ENGLAND = "England"
+COUNTS = ("gm_events", "gm_denominator", "white_events", "white_denominator", "unknown_events", "unknown_denominator")
 NATIONAL_AUDIENCE = Audience("national", "Everyone (published)", published=True,
                              subtitle="Anonymised national report")
 
@@ -538,7 +539,7 @@ def workforce(data: ReportData) -> list:
     share = _all(staff)
     if len(share) and pd.isna(share.iloc[0]["gm_share_of_denominator"]):
         text = ("The Global Majority share of staff in post is not shown: "
-                + ("a count behind it is withheld to protect privacy" if share.iloc[0].get("suppressed") is True
+                + ("a count behind it is withheld to protect privacy" if _hidden_count(share.iloc[0])
                    else "the ethnicity of staff in post is not known") + ".\n")
         share = share.iloc[0:0]
     if len(share):
@@ -568,6 +569,11 @@ def _of(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+def _hidden_count(row) -> bool:
+    """Whether any count of a published row is shown as "<10" or "[c]" instead of a number."""
+    return any(isinstance(row[c], str) and not row[c].isdigit() for c in COUNTS if c in row)
+
+
 def key_messages(data: ReportData) -> str:
     """The headline summary, driven by each indicator's assessment and its significance.
 
@@ -585,7 +591,7 @@ def key_messages(data: ReportData) -> str:
     favourable = rows[rows["assessment"] == "favourable"]
     within = rows[rows["assessment"] == "within range"]
     too_few = rows[rows["assessment"] == "too few to judge"]
-    withheld = rows[rows["assessment"] == "withheld"]
+    withheld = rows[rows["assessment"].astype("string").str.startswith("withheld").fillna(False)]
     missing = rows[rows["assessment"] == "not calculable"]
     judged = len(adverse) + len(favourable) + len(within)
     c = data.config
@@ -593,8 +599,14 @@ def key_messages(data: ReportData) -> str:
 
     def line(row) -> str:
         ind = by_id[row["indicator"]]
-        sentence = finding_sentence(row, ind, c, service_lead=False, plain=data.plain, subject=subject)
+        ratio = _value(row, "relative_likelihood")
         england = _england_ratio(data, row["indicator"])
+        if data.audience.brief and not data.plain and ratio > 0:
+            sure = "significant" if row["_sig"] else "the difference could be chance"
+            there = f"; England {format_ratio(england)}" if np.isfinite(england) else ""
+            return (f"- {short_label(ind)}: {subject} were {likelihood_phrase(ratio)} white staff {ind.phrase} "
+                    f"({format_ratio(ratio)}, {sure}{there}).")
+        sentence = finding_sentence(row, ind, c, service_lead=False, plain=data.plain, subject=subject)
         if not data.plain and np.isfinite(england):
             sentence += f" England: {format_ratio(england)}."
         return f"- {short_label(ind)}: {sentence}"
