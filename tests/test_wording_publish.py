@@ -73,7 +73,8 @@ def test_counts_under_ten_are_hidden_with_secondary_suppression(config):
     assert m4["unknown_events"] == "20"
     assert m4["suppressed"]
     assert pd.isna(m4["relative_likelihood"]) and pd.isna(m4["gm_rate"])
-    assert m4["assessment"] == "withheld (small numbers)"
+    assert m4["assessment"] == "withheld"
+    assert m4["suppression_reason"] == "fewer than 10"  # its own Global Majority count is 3
     m3 = out[(out["indicator"] == "m3") & (out["service"] == "adults")].iloc[0]
     assert m3["gm_denominator"] == "400"
 

@@ -20,6 +20,7 @@ KINDS = ("events", "denominator")
 TRIPLES = {kind: [f"{g}_{kind}" for g in GROUPS] for kind in KINDS}
 COUNT_COLUMNS = [*TRIPLES["events"], *TRIPLES["denominator"]]
 SECONDARY = "[c]"
+SECONDARY_REASON = "hidden so that a small number elsewhere cannot be worked out"
 CELL = ["authority_code", "year", "service", "measure", "group"]
 
 # Each derived figure and the counts it is built from: withheld when any of them is hidden.
@@ -122,7 +123,11 @@ def publishable(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
         kind = "boolean" if col in ("within_non_adverse_range", "significant") else "Float64"
         out[col] = out[col].astype(kind).mask(withheld)
     out["suppressed"] = pd.array(withheld.to_numpy(), dtype="boolean")
-    out["assessment"] = out["assessment"].astype("string").mask(withheld, "withheld (small numbers)")
+    out["assessment"] = out["assessment"].astype("string").mask(withheld, "withheld")
+    own_small = pd.DataFrame({c: out[c].eq(f"<{config.small_numbers}") for c in RATIO_FROM}).any(axis=1)
+    reason = np.where(own_small, f"fewer than {config.small_numbers}", SECONDARY_REASON)
+    out["suppression_reason"] = pd.array(np.where(withheld, reason, None), dtype="string")
+    out["interval_method"] = out["interval_method"].astype("string").mask(withheld)
     return out
 
 
