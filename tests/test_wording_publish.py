@@ -62,21 +62,40 @@ def _grouped(measures):
     return pd.DataFrame(rows, columns=["authority_code", "year", "service", "measure", "ethnicity", "count"])
 
 
-def test_counts_under_ten_are_hidden_with_secondary_suppression(config):
+def test_a_small_count_alone_in_no_printed_sum_is_hidden_without_a_complement(config):
+    # fitness to practise: 3 of 150 Global Majority, 12 of 300 white. No report prints the total of a
+    # referral count, so <10 alone leaves 1..9 open: nothing else needs hiding.
     table = compute_indicators(_grouped({"staff_in_post": (400, 600, 50), "ftp_referrals": (3, 12, 20),
                                          "regulated_professionals": (150, 300, 25)}), config)
     out = publishable(table, config)
     m4 = out[(out["indicator"] == "m4") & (out["service"] == "adults")].iloc[0]
-    assert m4["gm_events"] == "<10"
-    # only one cell of the triple was small, so the next smallest (white, 12) is hidden too
-    assert m4["white_events"] == "[c]"
-    assert m4["unknown_events"] == "20"
+    assert (m4["gm_events"], m4["white_events"], m4["unknown_events"]) == ("<10", "12", "20")
     assert m4["suppressed"]
     assert pd.isna(m4["relative_likelihood"]) and pd.isna(m4["gm_rate"])
     assert m4["assessment"] == "withheld"
     assert m4["suppression_reason"] == "fewer than 10"  # its own Global Majority count is 3
     m3 = out[(out["indicator"] == "m3") & (out["service"] == "adults")].iloc[0]
     assert m3["gm_denominator"] == "400"
+
+
+def test_a_small_count_in_a_printed_total_takes_the_smallest_other_with_it(config):
+    # staff in post 3 + 600 + 50 = 653 is printed: with 3 shown as <10 it would be 653 - 600 - 50. The smallest
+    # other count (unknown, 50) is hidden as [c]: then 3 + x = 53 leaves 1..9 open for the hidden pair.
+    table = compute_indicators(_grouped({"staff_in_post": (3, 600, 50), "leavers": (0, 60, 5)}), config)
+    out = publishable(table, config)
+    m8 = out[(out["indicator"] == "m8") & (out["service"] == "adults")].iloc[0]
+    assert (m8["gm_denominator"], m8["white_denominator"], m8["unknown_denominator"]) == ("<10", "600", "[c]")
+    assert m8["unknown_events"] == "<10" and m8["white_events"] == "60"
+
+
+def test_every_withheld_row_gives_its_reason_and_no_other_row_does(config):
+    # m9 rests on Global Majority staff in post (3, primary) and on the unknown staff count hidden beside it ([c])
+    table = compute_indicators(_grouped({"staff_in_post": (3, 600, 50), "senior_managers": (0, 30, 20)}), config)
+    out = publishable(table, config)
+    m9 = out[(out["indicator"] == "m9") & (out["service"] == "adults")].iloc[0]
+    assert m9["unknown_denominator"] == "[c]" and m9["gm_denominator"] == "<10"
+    assert m9["suppression_reason"] == "fewer than 10"  # its Global Majority denominator is 3
+    assert set(out.loc[~out["suppressed"].astype(bool), "suppression_reason"].dropna()) == set()
 
 
 def test_zero_is_not_a_small_number(config):

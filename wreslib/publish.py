@@ -1,10 +1,11 @@
 """Small-number rules for published outputs (SPEC §6).
 
 Counts from 1 to threshold-1 show as ``<10``. A hidden count must not be recoverable from
-the figures shown beside it, so wherever the shown figures make up a sum the reader knows,
-a lone hidden count takes another with it (shown ``[c]``): the three groups of a measure
-(their total is shown), adults + children = all services, and the pay bands, which add up
-to staff in post. A rate or ratio built on a hidden count is withheld.
+the figures shown beside it: :mod:`wreslib.disclosure` hides the fewest further counts (shown
+``[c]``), service-level ones first, until every hidden count's feasible range, solved by linear
+programming over the sums a reader knows (staff in post by group and in total, adults +
+children = all services, pay bands adding up to staff in post), holds at least two whole
+numbers. A rate or ratio built on a hidden count is withheld, with the true reason per row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from wreslib.config import Config
-from wreslib.measures import ALL_SERVICES, indicator_table, pay_band_measures
+from wreslib.disclosure import protect
+from wreslib.measures import indicator_table
 
 GROUPS = ("gm", "white", "unknown")
 KINDS = ("events", "denominator")
@@ -60,47 +62,21 @@ def _cells(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _constraints(cells: pd.DataFrame, config: Config) -> list[tuple[pd.DataFrame, list[str]]]:
-    """The sums a reader can rebuild: (cells taking part, the columns that name one sum)."""
-    bands = cells["measure"].isin([*pay_band_measures(config), "staff_in_post"])
-    services = cells.groupby(["authority_code", "year", "measure", "group"])["service"].transform("nunique")
-    return [
-        (cells, ["authority_code", "year", "service", "measure"]),
-        (cells[services.gt(1) | cells["service"].eq(ALL_SERVICES)], ["authority_code", "year", "measure", "group"]),
-        (cells[bands], ["authority_code", "year", "service", "group"]),
-    ]
-
-
-def _protect(cells: pd.DataFrame, config: Config) -> pd.Series:
-    """Hide every primary cell, then, until no sum has exactly one hidden cell, the smallest
-    other count of each such sum (a non-zero one where there is one)."""
-    cells = cells.reset_index(drop=True)
-    hidden = (cells["value"] >= 1) & (cells["value"] < config.small_numbers)
-    while True:
-        added = pd.Series(False, index=cells.index)
-        for members, keys in _constraints(cells, config):
-            part = members.assign(hidden=hidden[members.index])
-            part = part[part["value"].notna()]
-            lone = part.groupby(keys)["hidden"].transform("sum").eq(1)
-            candidates = part[lone & ~part["hidden"]]
-            if candidates.empty:
-                continue
-            order = candidates.assign(_zero=candidates["value"].eq(0)).sort_values(["_zero", "value"], kind="stable")
-            added[order.groupby(keys, sort=False).head(1).index] = True
-        added &= ~hidden
-        if not added.any():
-            return hidden
-        hidden |= added
-
-
 def hidden_cells(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Boolean mask over the count columns of ``frame``: True where a count must not be published."""
+    """Boolean mask over the count columns of ``frame``: True where a count must not be published.
+
+    :func:`wreslib.disclosure.protect` decides on distinct counts (the same count stands in many
+    indicator rows and is hidden in all of them or none), checking every hidden count's feasible
+    range by linear programming.
+    """
     if frame.empty:
         return pd.DataFrame(False, index=frame.index, columns=COUNT_COLUMNS)
     long = _cells(frame, config)
-    distinct = long.drop_duplicates(CELL).reset_index(drop=True)
-    distinct["hidden"] = _protect(distinct, config).to_numpy()
-    long = long.merge(distinct[[*CELL, "hidden"]], on=CELL, how="left")
+    distinct = long.drop_duplicates(CELL)
+    distinct = distinct[distinct["value"].notna()].reset_index(drop=True)
+    decided = protect(distinct.assign(year=distinct["year"].astype(int)), config)
+    decided["hidden"] = ~decided["shown"].astype(str).str.isdigit()
+    long = long.assign(year=long["year"].astype(int)).merge(decided[[*CELL, "hidden"]], on=CELL, how="left")
     mask = long.pivot(index="row", columns="column", values="hidden").reindex(index=frame.index, columns=COUNT_COLUMNS)
     return mask.fillna(False).astype(bool)
 
