@@ -108,8 +108,11 @@ def test_a_hidden_count_cannot_be_worked_back_from_the_other_service(config):
     assert out.loc[("adults", "m3"), "gm_events"] == "<10"
     assert out.loc[("children", "m3"), "gm_events"] == "[c]"
     assert out.loc[("all", "m3"), "gm_events"] == "24"
-    # each row's own triple: adults (4, 30, 10) hides 10 (the smaller other) as well
-    assert out.loc[("adults", "m3"), "unknown_events"] == "[c]"
+    # no report prints a disciplinary count's total over the groups, so the triple (4, 30, 10) needs no complement
+    assert out.loc[("adults", "m3"), "unknown_events"] == "10"
+    assert out.loc[("adults", "m3"), "suppression_reason"] == "fewer than 10"
+    assert out.loc[("children", "m3"), "suppression_reason"] == (
+        "hidden so that a small number elsewhere cannot be worked out")
     for service in ("adults", "children"):
         assert pd.isna(out.loc[(service, "m3"), "relative_likelihood"])
         assert out.loc[(service, "m3"), "suppressed"]
